@@ -1,0 +1,1 @@
+"""Xiaoneng (效能): the platform for a government's administrative-efficiency programme."""

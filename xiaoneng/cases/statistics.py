@@ -1,0 +1,353 @@
+"""The complaint centre's statistics: per handling unit, per category or per month, the
+figures and rates the office and the leaders read (definitions in docs/statistics.md and on
+the page).
+
+Every figure except "overdue now" is about the *cohort* of cases registered in the period,
+counted as they stand when the statistics are read; "overdue now" is about the open cases of
+the same cohort at that moment. Each figure is computed in SQL with conditional counts, in a
+fixed number of queries whatever the number of units or categories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from xiaoneng.cases.choices import (
+    OPEN_STATUSES,
+    AssignmentRole,
+    AssignmentStatus,
+    CaseStatus,
+    Finding,
+    Satisfaction,
+    Solved,
+    Stage,
+)
+from xiaoneng.cases.models import Assignment, Case, Category, Deadline
+from xiaoneng.cases.selectors import case_visible_q
+from xiaoneng.org.choices import OFFICE_ROLES, Role, UnitKind
+from xiaoneng.org.models import Unit
+from xiaoneng.org.selectors import user_scope
+
+#: Who may read the statistics: the office, the leaders (every unit) and unit heads (their
+#: own units).
+STATISTICS_ROLES = frozenset(OFFICE_ROLES | {Role.LEADER, Role.UNIT_HEAD})
+
+#: A rate whose denominator is below this is shown with its counts ("3 of 4").
+SMALL_GROUP = 5
+
+GROUP_BY = ("unit", "category", "month")
+
+#: Concluded (办结): the office's review of the lead unit's reply passed and the case has not
+#: been reopened since (under callback, awaiting close-out sign-off, or closed out).
+CONCLUDED_STATUSES = (CaseStatus.CALLBACK, CaseStatus.CLOSE_PENDING, CaseStatus.CLOSED)
+#: Dispatched (交办): handed to a unit and not merged away.
+DISPATCHED_STATUSES = (
+    CaseStatus.DISPATCHED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.REPLIED,
+    *CONCLUDED_STATUSES,
+)
+#: Accepted (受理): accepted and neither refused nor merged into another case.
+ACCEPTED_STATUSES = (CaseStatus.ACCEPTED, *DISPATCHED_STATUSES)
+#: A finding that (at least partly) confirms the complaint.
+SUBSTANTIATED = (Finding.SUBSTANTIATED, Finding.PARTLY)
+ALL_FINDINGS = tuple(Finding.values)
+#: A callback with an answer (the complainant was reached).
+ANSWERED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.DISSATISFIED)
+SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
+#: The lead or sole handling unit, not counting a part withdrawn after a return (退单).
+LEAD_ROLES = (AssignmentRole.LEAD, AssignmentRole.SOLE)
+
+#: The counted figures, in table order.
+COUNTS = (
+    "received",
+    "accepted",
+    "dispatched",
+    "concluded",
+    "on_time",
+    "with_finding",
+    "substantiated",
+    "answered",
+    "satisfied",
+    "solved",
+    "overdue",
+    "supervised",
+    "returned",
+    "redone",
+)
+#: The rates: (code, numerator, denominator).
+RATES = (
+    ("closure", "concluded", "dispatched"),
+    ("on_time", "on_time", "concluded"),
+    ("substantiation", "substantiated", "with_finding"),
+    ("satisfaction", "satisfied", "answered"),
+    ("solution", "solved", "answered"),
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Registration dates from ``start`` to ``end``, both included, in the local time zone."""
+
+    start: date
+    end: date
+
+    @property
+    def start_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def end_before(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+    def q(self, prefix: str = "") -> Q:
+        return Q(
+            **{
+                f"{prefix}registered_at__gte": self.start_at,
+                f"{prefix}registered_at__lt": self.end_before,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Rate:
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> Decimal | None:
+        """The rate in per cent, one decimal; None when the denominator is zero."""
+        if not self.denominator:
+            return None
+        return (Decimal(100) * self.numerator / self.denominator).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+
+    @property
+    def small(self) -> bool:
+        """Too few cases to read the rate alone: show its counts beside it."""
+        return 0 < self.denominator < SMALL_GROUP
+
+
+@dataclass
+class StatRow:
+    key: str
+    label: str
+    counts: dict[str, int]
+    #: the drill-down filter of the row (unit, category or its month's dates)
+    filters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rates(self) -> dict[str, Rate]:
+        return {code: Rate(self.counts[num], self.counts[den]) for code, num, den in RATES}
+
+
+@dataclass
+class Statistics:
+    period: Period
+    group_by: str
+    rows: list[StatRow]
+    total: StatRow
+
+
+def statistics_allowed(*, user) -> bool:
+    return bool(user.is_authenticated and user.roles & STATISTICS_ROLES)
+
+
+def late_handling(case_ref) -> QuerySet[Deadline]:
+    """The lead (or sole) unit's handling clocks of a case that finished after their due
+    time (extensions included): a concluded case without any is concluded on time."""
+    return Deadline.objects.filter(
+        case=case_ref,
+        stage=Stage.HANDLING,
+        assignment__role__in=LEAD_ROLES,
+        completed_at__gt=F("due_at"),
+    ).exclude(assignment__status=AssignmentStatus.WITHDRAWN)
+
+
+def _measures(prefix: str, now: datetime) -> dict[str, Count]:
+    """The conditional counts of every figure; ``prefix`` leads from the queried model to the
+    case ("" on Case, "case__" on Assignment)."""
+    p = prefix
+    case_ref = OuterRef("case_id" if p else "pk")
+    late = late_handling(case_ref)
+    overdue = Deadline.objects.filter(
+        case=case_ref,
+        completed_at__isnull=True,
+        suspended_at__isnull=True,
+        due_at__lte=now,
+    )
+    concluded = Q(**{f"{p}status__in": CONCLUDED_STATUSES})
+    answered = Q(**{f"{p}satisfaction__in": ANSWERED})
+    counted = "case_id" if p else "pk"
+
+    def count(condition: Q | None = None) -> Count:
+        # A case has one lead (or sole) assignment that is not withdrawn: no DISTINCT needed.
+        return Count(counted, filter=condition)
+
+    return {
+        "received": count(),
+        "accepted": count(Q(**{f"{p}status__in": ACCEPTED_STATUSES})),
+        "dispatched": count(Q(**{f"{p}status__in": DISPATCHED_STATUSES})),
+        "concluded": count(concluded),
+        "on_time": count(concluded & ~Q(Exists(late))),
+        "with_finding": count(concluded & Q(**{f"{p}finding__in": ALL_FINDINGS})),
+        "substantiated": count(concluded & Q(**{f"{p}finding__in": SUBSTANTIATED})),
+        "answered": count(answered),
+        "satisfied": count(Q(**{f"{p}satisfaction__in": SATISFIED})),
+        "solved": count(answered & Q(**{f"{p}solved": Solved.SOLVED})),
+        "overdue": count(Q(**{f"{p}status__in": OPEN_STATUSES}) & Q(Exists(overdue))),
+        "supervised": count(Q(**{f"{p}is_supervised": True})),
+        "returned": count(Q(**{f"{p}return_count__gt": 0})),
+        "redone": count(Q(**{f"{p}redo_count__gt": 0})),
+    }
+
+
+def _lead_assignments():
+    return Assignment.objects.filter(role__in=LEAD_ROLES).exclude(status=AssignmentStatus.WITHDRAWN)
+
+
+def _scope(user):
+    """(the units whose rows the user may read or None for every unit, the cases in scope)."""
+    scope = user_scope(user=user)
+    if scope.view_all:
+        return None, Q()
+    unit_ids = sorted(scope.view_unit_ids)
+    lead_in_scope = Exists(_lead_assignments().filter(case=OuterRef("pk"), unit_id__in=unit_ids))
+    return unit_ids, case_visible_q(user=user) & Q(lead_in_scope)
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(COUNTS, 0)
+
+
+def _months(period: Period) -> list[date]:
+    months, current = [], period.start.replace(day=1)
+    while current <= period.end:
+        months.append(current)
+        current = (current + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def case_statistics(
+    *, user, start: date, end: date, group_by: str = "unit", now: datetime | None = None
+) -> Statistics:
+    """The figures of the cases registered from ``start`` to ``end`` (both included) that
+    ``user`` may see, one row per handling unit, category or month, and the total."""
+    if group_by not in GROUP_BY:
+        raise ValueError(group_by)
+    if not statistics_allowed(user=user):
+        raise PermissionError
+    now = now or timezone.now()
+    period = Period(start, end)
+    unit_ids, case_q = _scope(user)
+    cases = Case.objects.filter(period.q(), case_q)
+    measures = _measures("", now)
+    total = StatRow("total", "", cases.aggregate(**measures) or _zero())
+
+    rows: list[StatRow] = []
+    if group_by == "unit":
+        units = Unit.objects.all()
+        lead = _lead_assignments().filter(period.q("case__"))
+        if unit_ids is not None:
+            units = units.filter(pk__in=unit_ids)
+            lead = lead.filter(unit_id__in=unit_ids)
+        figures = {
+            r.pop("unit"): r for r in lead.values("unit").annotate(**_measures("case__", now))
+        }
+        for unit in units.order_by("order", "code"):
+            # Sections and the district itself rarely handle cases: listed only when they did.
+            quiet = not unit.is_active or unit.kind in (UnitKind.SECTION, UnitKind.DISTRICT)
+            if quiet and unit.pk not in figures:
+                continue
+            rows.append(
+                StatRow(
+                    str(unit.pk),
+                    unit.name if unit.kind == UnitKind.SECTION else (unit.short_name or unit.name),
+                    figures.get(unit.pk) or _zero(),
+                    {"unit": str(unit.pk)},
+                )
+            )
+    elif group_by == "category":
+        figures = {r.pop("category"): r for r in cases.values("category").annotate(**measures)}
+        for category in Category.objects.order_by("order", "code"):
+            if not category.is_active and category.pk not in figures:
+                continue
+            rows.append(
+                StatRow(
+                    str(category.pk),
+                    category.name,
+                    figures.get(category.pk) or _zero(),
+                    {"category": str(category.pk)},
+                )
+            )
+    else:
+        tz = timezone.get_current_timezone()
+        figures = {
+            timezone.localtime(r.pop("month"), tz).date(): r
+            for r in cases.annotate(month=TruncMonth("registered_at", tzinfo=tz))
+            .values("month")
+            .annotate(**measures)
+        }
+        for month in _months(period):
+            last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            rows.append(
+                StatRow(
+                    month.strftime("%Y-%m"),
+                    month.strftime("%Y-%m"),
+                    figures.get(month) or _zero(),
+                    {
+                        "from": max(month, period.start).isoformat(),
+                        "to": min(last, period.end).isoformat(),
+                    },
+                )
+            )
+    return Statistics(period=period, group_by=group_by, rows=rows, total=total)
+
+
+# --- drill-down ----------------------------------------------------------------------------
+
+#: The ledger filter behind each figure (added to the row's unit/category and the period).
+DRILL_DOWN: dict[str, list[tuple[str, str]]] = {
+    "received": [],
+    "accepted": [("status", s) for s in ACCEPTED_STATUSES],
+    "dispatched": [("status", s) for s in DISPATCHED_STATUSES],
+    "concluded": [("status", s) for s in CONCLUDED_STATUSES],
+    "on_time": [("status", s) for s in CONCLUDED_STATUSES] + [("on_time", "1")],
+    "with_finding": [("status", s) for s in CONCLUDED_STATUSES]
+    + [("finding", f) for f in ALL_FINDINGS],
+    "substantiated": [("status", s) for s in CONCLUDED_STATUSES]
+    + [("finding", f) for f in SUBSTANTIATED],
+    "answered": [("satisfaction", s) for s in ANSWERED],
+    "satisfied": [("satisfaction", s) for s in SATISFIED],
+    "solved": [("satisfaction", s) for s in ANSWERED] + [("solved", Solved.SOLVED)],
+    "overdue": [("overdue", "1")],
+    "supervised": [("supervised", "1")],
+    "returned": [("returned", "1")],
+    "redone": [("redone", "1")],
+}
+
+
+#: The ledger's names for the drill-down parameters (see xiaoneng.cases.forms.ledger).
+LEDGER_PARAMS = {"from": "registered_from", "to": "registered_to", "unit": "handling_unit"}
+LEDGER_VALUES = {
+    ("overdue", "1"): ("colour", "overdue"),
+    ("supervised", "1"): ("supervised", "yes"),
+}
+
+
+def drill_down_params(*, period: Period, row: StatRow, figure: str) -> list[tuple[str, str]]:
+    """The ledger's query parameters listing the cases behind ``figure`` of ``row``."""
+    params = [("from", period.start.isoformat()), ("to", period.end.isoformat())]
+    if "from" in row.filters:
+        params = [("from", row.filters["from"]), ("to", row.filters["to"])]
+    params += [(k, v) for k, v in row.filters.items() if k not in ("from", "to")]
+    params += [(str(k), str(v)) for k, v in DRILL_DOWN[figure]]
+    params = [LEDGER_VALUES.get((k, v), (k, v)) for k, v in params]
+    return [(LEDGER_PARAMS.get(k, k), v) for k, v in params]

@@ -1,0 +1,510 @@
+"""The statistics (统计): every figure and rate to its definition on hand-made cases, the
+fixed query count, the drill-down links and who may read what."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from xiaoneng.cases import services as s
+from xiaoneng.cases.choices import Stage
+from xiaoneng.cases.models import Deadline
+from xiaoneng.cases.statistics import case_statistics
+from xiaoneng.cases.views.statistics import _list_url
+from xiaoneng.org.tests.factories import UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2025, 12, 1, 9, tzinfo=TZ)
+MARCH = {"start": date(2025, 3, 1), "end": date(2025, 3, 31)}
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def at(*args):
+    return datetime(*args, tzinfo=TZ)
+
+
+class Office:
+    """Drives cases through the services at fixed times."""
+
+    def __init__(self, register, clerk, supervisor, director):
+        self.register, self.clerk, self.supervisor, self.director = (
+            register,
+            clerk,
+            supervisor,
+            director,
+        )
+
+    def received(self, day, month=3):
+        return self.register(now=at(2025, month, day, 9), summary=f"第{month}月{day}日的件")
+
+    def dispatched(self, unit, day, month=3):
+        case = self.received(day, month)
+        s.case_accept(actor=self.clerk, case=case, now=at(2025, month, day, 10))
+        s.case_dispatch(
+            actor=self.supervisor,
+            case=case,
+            mode="transfer",
+            lead=s.UnitPart(unit),
+            now=at(2025, month, day, 11),
+        )
+        return case
+
+    def signed(self, unit, handler, day, month=3):
+        case = self.dispatched(unit, day, month)
+        s.assignment_sign(
+            actor=handler, assignment=case.assignments.get(), now=at(2025, month, day, 14)
+        )
+        return case
+
+    def handling_due(self, case):
+        return Deadline.objects.get(
+            case=case, stage=Stage.HANDLING, completed_at__isnull=True
+        ).due_at
+
+    def concluded(self, unit, handler, day, finding, *, replied=None, month=3):
+        case = self.signed(unit, handler, day, month)
+        replied = replied or at(2025, month, day + 3, 9)
+        s.assignment_reply(
+            actor=handler,
+            assignment=case.assignments.get(),
+            reply_text="已处理",
+            finding=finding,
+            now=replied,
+        )
+        s.case_review(
+            actor=self.supervisor, case=case, approve=True, now=replied + timedelta(hours=1)
+        )
+        case.refresh_from_db()
+        return case
+
+    def callback(self, case, satisfaction, solved=""):
+        s.case_callback(
+            actor=self.clerk,
+            case=case,
+            satisfaction=satisfaction,
+            solved=solved,
+            now=case.reviewed_at + timedelta(hours=1),
+        )
+        case.refresh_from_db()
+        return case
+
+
+@pytest.fixture
+def office_desk(register, clerk, supervisor, director):
+    return Office(register, clerk, supervisor, director)
+
+
+@pytest.fixture
+def march(office_desk, supervisor, director, liaison_a, handler_a, handler_b, unit_a, unit_b):
+    """The cases registered in March 2025 (and one in February), see the comments."""
+    o = office_desk
+    cases = {}
+    # A1: concluded on time, substantiated, satisfied and solved, closed out.
+    cases["A1"] = o.callback(
+        o.concluded(unit_a, handler_a, 3, "substantiated"), "satisfied", "solved"
+    )
+    s.case_close_out(actor=supervisor, case=cases["A1"], now=at(2025, 3, 10, 9))
+    # A2: concluded on time, not substantiated, dissatisfied and unsolved.
+    cases["A2"] = o.callback(
+        o.concluded(unit_a, handler_a, 4, "unsubstantiated"), "dissatisfied", "unsolved"
+    )
+    # A3: concluded after its handling deadline, partly substantiated, complainant unreachable.
+    a3 = o.signed(unit_a, handler_a, 5)
+    late = o.handling_due(a3) + timedelta(days=1)
+    s.assignment_reply(
+        actor=handler_a,
+        assignment=a3.assignments.get(),
+        reply_text="已处理",
+        finding="partly",
+        now=late,
+    )
+    s.case_review(actor=supervisor, case=a3, approve=True, now=late + timedelta(hours=1))
+    a3.refresh_from_db()
+    cases["A3"] = o.callback(a3, "unreachable")
+    # A4: concluded after its first deadline but within an approved extension; no callback
+    # yet, so its callback clock runs out: overdue now.
+    a4 = o.signed(unit_a, handler_a, 6)
+    original = o.handling_due(a4)
+    request = s.extension_request(
+        actor=handler_a,
+        assignment=a4.assignments.get(),
+        amount=10,
+        reason="需要调取档案",
+        now=at(2025, 3, 20, 9),
+    )
+    s.extension_decide(actor=director, request=request, approve=True, now=at(2025, 3, 21, 9))
+    assert o.handling_due(a4) > original + timedelta(days=2)
+    within = original + timedelta(days=1)
+    s.assignment_reply(
+        actor=handler_a,
+        assignment=a4.assignments.get(),
+        reply_text="已处理",
+        finding="substantiated",
+        now=within,
+    )
+    s.case_review(actor=supervisor, case=a4, approve=True, now=within + timedelta(hours=1))
+    cases["A4"] = a4
+    # A5: in progress; returned and kept by the unit, supervised: overdue now.
+    a5 = o.signed(unit_a, handler_a, 7)
+    record = s.assignment_return(
+        actor=liaison_a,
+        assignment=a5.assignments.get(),
+        reason="不属于我局职责",
+        now=at(2025, 3, 8, 9),
+    )
+    s.case_return_rule(
+        actor=supervisor, case_return=record, ruling="insist", now=at(2025, 3, 10, 9)
+    )
+    s.case_supervise(
+        actor=supervisor, case=a5, level="general", text="限期办结", now=at(2025, 3, 11, 9)
+    )
+    cases["A5"] = a5
+    # A6: in progress but suspended: its clocks stand still, so it is not overdue.
+    a6 = o.signed(unit_a, handler_a, 10)
+    s.case_suspend(actor=supervisor, case=a6, reason="等待当事人补充材料", now=at(2025, 3, 11, 9))
+    cases["A6"] = a6
+    # A7: dissatisfied callback, redone: back in handling, overdue now.
+    a7 = o.callback(o.concluded(unit_a, handler_a, 11, "substantiated"), "dissatisfied", "unsolved")
+    s.case_redo(actor=supervisor, case=a7, reason="未解决", now=at(2025, 3, 20, 9))
+    cases["A7"] = a7
+    # R1: only registered: its acceptance clock ran out.
+    cases["R1"] = o.received(12)
+    # N1: not accepted.
+    n1 = o.received(13)
+    s.case_reject(actor=o.clerk, case=n1, reason="不属于受理范围", now=at(2025, 3, 13, 10))
+    cases["N1"] = n1
+    # B1: unit_b, concluded on time, partly substantiated, basically satisfied, partly solved.
+    cases["B1"] = o.callback(o.concluded(unit_b, handler_b, 14, "partly"), "basically", "partly")
+    # X1: registered in February, outside the period.
+    cases["X1"] = o.concluded(unit_a, handler_a, 20, "substantiated", month=2)
+    return cases
+
+
+def _rows(stats):
+    return {row.key: row for row in stats.rows}
+
+
+def _rates(row):
+    return {code: rate.value for code, rate in row.rates.items()}
+
+
+def test_each_figure_of_a_unit_to_its_definition(march, leader, unit_a):
+    stats = case_statistics(user=leader, group_by="unit", now=NOW, **MARCH)
+    row = _rows(stats)[str(unit_a.pk)]
+    assert row.counts == {
+        "received": 7,
+        "accepted": 7,
+        "dispatched": 7,
+        "concluded": 4,  # A1–A4; A7 was reopened
+        "on_time": 3,  # A3 replied after its deadline; A4 within its extension
+        "with_finding": 4,
+        "substantiated": 3,  # A1, A3 (partly), A4
+        "answered": 3,  # A1, A2, A7; A3 could not be reached
+        "satisfied": 1,
+        "solved": 1,
+        "overdue": 3,  # A4's callback, A5, A7; A6 is suspended
+        "supervised": 1,
+        "returned": 1,
+        "redone": 1,
+    }
+    assert _rates(row) == {
+        "closure": Decimal("57.1"),
+        "on_time": Decimal("75.0"),
+        "substantiation": Decimal("75.0"),
+        "satisfaction": Decimal("33.3"),
+        "solution": Decimal("33.3"),
+    }
+    assert row.rates["on_time"].small and not row.rates["closure"].small
+
+
+def test_the_total_counts_cases_without_a_unit_too(march, leader, unit_b):
+    stats = case_statistics(user=leader, group_by="unit", now=NOW, **MARCH)
+    assert stats.total.counts == {
+        "received": 10,
+        "accepted": 8,
+        "dispatched": 8,
+        "concluded": 5,
+        "on_time": 4,
+        "with_finding": 5,
+        "substantiated": 4,
+        "answered": 4,
+        "satisfied": 2,
+        "solved": 1,
+        "overdue": 4,  # R1's acceptance clock too
+        "supervised": 1,
+        "returned": 1,
+        "redone": 1,
+    }
+    assert _rates(stats.total) == {
+        "closure": Decimal("62.5"),
+        "on_time": Decimal("80.0"),
+        "substantiation": Decimal("80.0"),
+        "satisfaction": Decimal("50.0"),
+        "solution": Decimal("25.0"),
+    }
+    b = _rows(stats)[str(unit_b.pk)]
+    # A rate of zero is 0.0 %, not "—": there was an answer.
+    assert _rates(b) == {
+        "closure": Decimal("100.0"),
+        "on_time": Decimal("100.0"),
+        "substantiation": Decimal("100.0"),
+        "satisfaction": Decimal("100.0"),
+        "solution": Decimal("0.0"),
+    }
+
+
+def test_a_unit_without_cases_and_an_empty_period_show_no_rate(march, leader, office, unit_a):
+    stats = case_statistics(user=leader, group_by="unit", now=NOW, **MARCH)
+    empty = _rows(stats)[str(office.pk)]
+    assert set(empty.counts.values()) == {0}
+    assert set(_rates(empty).values()) == {None}
+
+    stats = case_statistics(
+        user=leader, start=date(2024, 1, 1), end=date(2024, 12, 31), group_by="unit", now=NOW
+    )
+    assert set(stats.total.counts.values()) == {0}
+    assert set(_rates(stats.total).values()) == {None}
+    assert all(set(_rates(row).values()) == {None} for row in stats.rows)
+
+
+def test_per_category_and_per_month(march, leader, category):
+    stats = case_statistics(user=leader, group_by="category", now=NOW, **MARCH)
+    rows = _rows(stats)
+    assert rows[str(category.pk)].counts == stats.total.counts
+    assert sum(row.counts["received"] for row in stats.rows) == 10
+
+    stats = case_statistics(
+        user=leader, start=date(2025, 2, 15), end=date(2025, 4, 30), group_by="month", now=NOW
+    )
+    rows = _rows(stats)
+    assert list(rows) == ["2025-02", "2025-03", "2025-04"]
+    assert [rows[k].counts["received"] for k in rows] == [1, 10, 0]
+    assert rows["2025-02"].filters == {"from": "2025-02-15", "to": "2025-02-28"}
+    assert _rates(rows["2025-04"])["closure"] is None
+
+
+def test_the_query_count_does_not_grow_with_the_number_of_units(
+    office_desk, leader, client, steady_calendar
+):
+    def build(n):
+        for i in range(n):
+            office_desk.dispatched(UnitFactory(name=f"单位{i}"), 1 + i % 28, month=5)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            stats = case_statistics(
+                user=leader,
+                start=date(2025, 5, 1),
+                end=date(2025, 5, 31),
+                group_by="unit",
+                now=NOW,
+            )
+        return len(ctx.captured_queries), stats
+
+    build(3)
+    count()  # the leader's roles and scope, read once per request
+    few, stats = count()
+    assert stats.total.counts["received"] == 3
+    build(9)
+    many, stats = count()
+    assert stats.total.counts["received"] == 12
+    assert sum(row.counts["dispatched"] for row in stats.rows) == 12
+    assert few == many <= 3
+
+    def page():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(
+                reverse("cases:statistics"), {"period": "month", "year": 2025, "month": 5}
+            )
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(leader)
+    page()  # the first request after signing in also saves the session
+    before = page()
+    build(9)
+    assert page() == before
+
+
+def test_a_case_redispatched_after_a_return_counts_once_for_its_new_unit(
+    office_desk, leader, liaison_a, supervisor, unit_a, unit_b
+):
+    case = office_desk.dispatched(unit_a, 3)
+    record = s.assignment_return(
+        actor=liaison_a, assignment=case.assignments.get(), reason="不属于我局", now=at(2025, 3, 4)
+    )
+    s.case_return_rule(
+        actor=supervisor,
+        case_return=record,
+        ruling="redispatch",
+        new_unit=unit_b,
+        now=at(2025, 3, 5, 9),
+    )
+    rows = _rows(case_statistics(user=leader, group_by="unit", now=NOW, **MARCH))
+    a, b = rows[str(unit_a.pk)].counts, rows[str(unit_b.pk)].counts
+    assert (a["received"], b["received"], b["returned"]) == (0, 1, 1)
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get(reverse("cases:statistics"))
+    assert response.status_code == 302
+    assert "/login" in response["Location"] or "login" in response["Location"]
+
+
+@pytest.mark.parametrize("persona", ["handler_a", "liaison_a", "inspector", "sysadmin"])
+def test_other_roles_get_a_404(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse("cases:statistics")).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["clerk", "supervisor", "director", "leader"])
+def test_office_and_leaders_see_every_unit(client, request, persona, march, unit_a, unit_b):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(
+        reverse("cases:statistics"), {"period": "month", "year": 2025, "month": 3}
+    )
+    assert response.status_code == 200
+    keys = {row["row"].key for row in response.context["rows"]}
+    assert {str(unit_a.pk), str(unit_b.pk)} <= keys
+    assert response.context["total"]["row"].counts["received"] == 10
+
+
+def test_a_unit_head_sees_only_the_rows_of_his_units(client, unit_head_a, march, unit_a, section_a):
+    client.force_login(unit_head_a)
+    response = client.get(
+        reverse("cases:statistics"), {"period": "month", "year": 2025, "month": 3}
+    )
+    assert response.status_code == 200
+    # His unit; its section handled no case and is therefore not listed.
+    assert [row["row"].key for row in response.context["rows"]] == [str(unit_a.pk)]
+    total = response.context["total"]["row"].counts
+    assert (total["received"], total["concluded"]) == (7, 4)
+    # Grouped by category, still only his units' cases.
+    response = client.get(
+        reverse("cases:statistics"),
+        {"period": "month", "year": 2025, "month": 3, "group": "category"},
+    )
+    assert sum(row["row"].counts["received"] for row in response.context["rows"]) == 7
+
+
+def test_the_page_shows_the_figures_the_definitions_and_the_chart(client, leader, march, unit_a):
+    client.force_login(leader)
+    response = client.get(
+        reverse("cases:statistics"), {"period": "quarter", "year": 2025, "quarter": 1}, **EN
+    )
+    html = response.content.decode()
+    assert 'data-testid="statistics-definitions"' in html
+    assert "Concluded ÷ dispatched." in html
+    assert 'id="stats-data"' in html and "vendor/echarts/echarts.min.js" in html
+    chart = response.context["chart"]
+    i = chart["labels"].index("区人社局")
+    assert (chart["received"][i], chart["concluded"][i], chart["satisfaction"][i]) == (8, 5, 33.3)
+    # Quarter 1 adds X1 (February) to unit_a: on-time 4 of 5 is no longer a small group.
+    row = next(r for r in response.context["rows"] if r["row"].key == str(unit_a.pk))
+    on_time = next(c for c in row["cells"] if c["code"] == "on_time")
+    assert (on_time["rate"].value, on_time["rate"].small) == (Decimal("80.0"), False)
+    response = client.get(reverse("cases:statistics"), {"year": 2025, "group": "month"})
+    assert [r["row"].key for r in response.context["rows"]][:3] == ["2025-01", "2025-02", "2025-03"]
+    assert len(response.context["chart"]["labels"]) == 12
+
+
+def test_a_small_group_shows_its_counts_and_a_zero_denominator_a_dash(
+    client, leader, march, unit_a, office
+):
+    client.force_login(leader)
+    response = client.get(
+        reverse("cases:statistics"), {"period": "month", "year": 2025, "month": 3}, **EN
+    )
+    html = response.content.decode()
+    assert "3 of 4" in html  # unit_a's on-time rate
+    office_row = next(r for r in response.context["rows"] if r["row"].key == str(office.pk))
+    assert all(c["rate"].value is None for c in office_row["cells"] if c["kind"] == "rate")
+    assert "—" in html
+
+
+def dict_of_lists(pairs):
+    out = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def test_every_figure_links_to_the_cases_behind_it(client, leader, march, unit_a):
+    client.force_login(leader)
+    response = client.get(
+        reverse("cases:statistics"), {"period": "month", "year": 2025, "month": 3}
+    )
+    row = next(r for r in response.context["rows"] if r["row"].key == str(unit_a.pk))
+    links = {c["code"]: urlsplit(c["url"]) for c in row["cells"]}
+
+    def params(code):
+        return parse_qsl(links[code].query)
+
+    base = [
+        ("registered_from", "2025-03-01"),
+        ("registered_to", "2025-03-31"),
+        ("handling_unit", str(unit_a.pk)),
+    ]
+    assert params("received") == base
+    assert params("closure") == base + [
+        ("status", "callback"),
+        ("status", "close_pending"),
+        ("status", "closed"),
+    ]
+    assert params("satisfaction") == base + [
+        ("satisfaction", "satisfied"),
+        ("satisfaction", "basically"),
+    ]
+    assert params("overdue") == [*base, ("colour", "overdue")]
+    assert params("returned") == [*base, ("returned", "1")]
+    assert params("redone") == [*base, ("redone", "1")]
+    assert params("supervised") == [*base, ("supervised", "yes")]
+    assert links["received"].path == _list_url()
+    # Following a link lists exactly the cases the figure counts.
+    for code, figure in (
+        ("received", "received"),
+        ("closure", "concluded"),
+        ("satisfaction", "satisfied"),
+        ("on_time", "on_time"),
+        ("returned", "returned"),
+        ("redone", "redone"),
+    ):
+        listed = client.get(links[code].path, dict_of_lists(params(code)))
+        assert listed.status_code == 200, code
+        assert listed.context["page_obj"].paginator.count == row["row"].counts[figure], code
+
+
+def test_a_bad_period_is_explained_and_kept(client, leader):
+    client.force_login(leader)
+    response = client.get(
+        reverse("cases:statistics"),
+        {"period": "range", "date_from": "2025-05-01", "date_to": "2025-04-01"},
+        **EN,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The last day must not be before the first day." in html
+    assert 'value="2025-05-01"' in html
+    assert response.context["stats"] is None
+    response = client.get(reverse("cases:statistics"), {"period": "range", "date_from": "x"}, **EN)
+    assert (
+        response.status_code == 200
+        and 'data-testid="statistics-errors"' in response.content.decode()
+    )
+
+
+def test_the_menu_offers_statistics_to_the_readers_only(client, leader, handler_a):
+    client.force_login(leader)
+    assert reverse("cases:statistics") in client.get(reverse("core:home")).content.decode()
+    client.force_login(handler_a)
+    assert reverse("cases:statistics") not in client.get(reverse("core:home")).content.decode()

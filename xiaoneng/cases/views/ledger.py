@@ -1,0 +1,179 @@
+"""The ledger (台账): the filtered, sortable list of every case the user may see, its Excel
+export, its printable register and the major-issue register.
+
+Who may open them: office roles, leaders, unit liaisons and unit heads (unit roles see their
+own units' cases only, and no complainant column); anyone else gets a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xiaoneng.cases.exports import ledger_export as export_service
+from xiaoneng.cases.forms.ledger import LedgerFilterForm
+from xiaoneng.cases.ledger import (
+    PAGE_SIZE,
+    PRINT_LIMIT,
+    SORTS,
+    ledger_cases,
+    ledger_page_cases,
+    ledger_rows,
+    major_register,
+    major_rows,
+)
+from xiaoneng.cases.selectors import is_office, saved_view_list
+from xiaoneng.cases.services import saved_view_delete, saved_view_save
+from xiaoneng.cases.views.pages import _case_roles_required, _is_htmx
+from xiaoneng.org.choices import OFFICE_ROLES, Role
+
+LEDGER_ROLES = (*sorted(OFFICE_ROLES), Role.LEADER, Role.UNIT_LIAISON, Role.UNIT_HEAD)
+
+#: The columns a reader can sort the page by (header → ?sort= key).
+SORTABLE = tuple(SORTS)
+
+
+def _sort_links(request, current: str) -> dict[str, dict]:
+    """For each sortable column: the query string that sorts by it (toggling the direction
+    when it is the current one) and the current direction."""
+    links = {}
+    for key in SORTABLE:
+        params = request.GET.copy()
+        params.pop("page", None)
+        direction = ""
+        if current == key:
+            direction, params["sort"] = "asc", "-" + key
+        elif current == "-" + key:
+            direction, params["sort"] = "desc", key
+        else:
+            params["sort"] = "-" + key if key in ("registered_at", "closed_at") else key
+        links[key] = {"query": "?" + params.urlencode(), "direction": direction}
+    return links
+
+
+def _export_query(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@_case_roles_required(*LEDGER_ROLES)
+def ledger(request):
+    form = LedgerFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else {"sort": "-registered_at"}
+    qs = ledger_page_cases(ledger_cases(user=request.user, filters=filters))
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = ledger_rows(cases=list(page_obj.object_list), user=request.user)
+    context = {
+        "filter_form": form if request.GET else LedgerFilterForm(),
+        "page_obj": page_obj,
+        "rows": rows,
+        "show_complainant": is_office(request.user),
+        "sort": filters["sort"],
+        "sort_links": _sort_links(request, filters["sort"]),
+        "export_query": _export_query(request),
+        "saved_views": saved_view_list(user=request.user),
+    }
+    if _is_htmx(request):
+        return render(request, "cases/partials/ledger_table.html", context)
+    return render(request, "cases/ledger.html", context)
+
+
+@require_POST
+@_case_roles_required(*LEDGER_ROLES)
+def saved_view_create(request):
+    """Save the ledger's current filter under a name (the person's own list)."""
+    query = request.POST.get("query", "")
+    try:
+        view = saved_view_save(user=request.user, name=request.POST.get("name", ""), query=query)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(f"{reverse('cases:ledger')}?{query}")
+    messages.success(request, _("The view “%(name)s” is saved.") % {"name": view.name})
+    return redirect(f"{reverse('cases:ledger')}?{view.query}")
+
+
+@require_POST
+@_case_roles_required(*LEDGER_ROLES)
+def saved_view_remove(request, pk: int):
+    from xiaoneng.cases.models import SavedView
+
+    saved_view_delete(
+        user=request.user, view=get_object_or_404(SavedView, pk=pk, user=request.user)
+    )
+    messages.success(request, _("The saved view is deleted."))
+    return redirect("cases:ledger")
+
+
+@_case_roles_required(*LEDGER_ROLES)
+def ledger_export(request):
+    form = LedgerFilterForm(request.GET)
+    filters = form.filters()
+    cases = ledger_cases(user=request.user, filters=filters)
+    out, _count = export_service(user=request.user, cases=cases, filters=form.audit_data())
+    name = f"ledger-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@_case_roles_required(*LEDGER_ROLES)
+def ledger_print(request):
+    form = LedgerFilterForm(request.GET)
+    filters = form.filters()
+    qs = ledger_page_cases(ledger_cases(user=request.user, filters=filters))
+    cases = list(qs[: PRINT_LIMIT + 1])
+    truncated = len(cases) > PRINT_LIMIT
+    rows = ledger_rows(cases=cases[:PRINT_LIMIT], user=request.user)
+    return render(
+        request,
+        "cases/ledger_print.html",
+        {
+            "rows": rows,
+            "truncated": truncated,
+            "limit": PRINT_LIMIT,
+            "filter_form": form,
+            "printed_at": timezone.localtime(),
+            "show_complainant": is_office(request.user),
+        },
+    )
+
+
+@_case_roles_required(*LEDGER_ROLES)
+def ledger_major(request):
+    """The major-issue register (重大问题挂号销号台账): the major issues among the ledger's cases
+    with their responsible leaders, milestones and close-out sign-offs."""
+    form = LedgerFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else {"sort": "-registered_at"}
+    qs = major_register(user=request.user, filters=filters)
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/ledger_major.html",
+        {
+            "filter_form": form if request.GET else LedgerFilterForm(),
+            "page_obj": page_obj,
+            "rows": major_rows(cases=list(page_obj.object_list)),
+        },
+    )
+
+
+urlpatterns = [
+    path("ledger/views/", saved_view_create, name="saved_view_create"),
+    path("ledger/views/<int:pk>/delete/", saved_view_remove, name="saved_view_delete"),
+    path("ledger/", ledger, name="ledger"),
+    path("ledger/export.xlsx", ledger_export, name="ledger_export"),
+    path("ledger/print/", ledger_print, name="ledger_print"),
+    path("ledger/major/", ledger_major, name="ledger_major"),
+]
