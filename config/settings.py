@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "xiaoneng.notifications",
     "xiaoneng.cases",
     "xiaoneng.publicity",
+    "xiaoneng.portal",
+    "xiaoneng.assessments",
+    "xiaoneng.api",
+    "xiaoneng.open311",
 ]
 
 MIDDLEWARE = [

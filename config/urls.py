@@ -12,6 +12,10 @@ urlpatterns = [
     path("inbox/", include("xiaoneng.notifications.urls")),
     path("cases/", include("xiaoneng.cases.urls")),
     path("bulletins/", include("xiaoneng.publicity.urls")),
+    path("assessments/", include("xiaoneng.assessments.urls")),
+    path("public/", include("xiaoneng.portal.urls")),
+    path("api/", include("xiaoneng.api.urls")),
+    path("open311/v2/", include("xiaoneng.open311.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("django-admin/", admin.site.urls),
 ]
