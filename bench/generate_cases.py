@@ -9,7 +9,8 @@ evenly, slightly more in recent months):
   the pipeline, old ones mostly closed, ~7 % not accepted, ~2 % merged, a tail still open and
   overdue); register numbers XN-<year>-<seq> continue the CaseSequence of each year, which is
   updated at the end;
-* one complainant per case (fake names and phones, 15 % anonymous);
+* one complainant per case (fake names and phones, 15 % anonymous), stored as the model stores
+  them: encrypted with the configured data key, the phone's blind index beside it;
 * assignments (transfer, supervised: one unit; joint: a lead and 1-2 co-units; investigate:
   none), a handler from the unit once signed for;
 * deadlines: acceptance per case, signing and handling per assignment (completed when the step
@@ -123,6 +124,17 @@ def pick_state(rng: random.Random, age_days: float) -> str:
 
 def ts(value: dt.datetime | None) -> str:
     return "\\N" if value is None else value.isoformat()
+
+
+_NAME = Complainant._meta.get_field("name")
+_PHONE = Complainant._meta.get_field("phone")
+_PHONE_INDEX = Complainant._meta.get_field("phone_index")
+
+
+def complainant_columns(name: str, phone: str) -> tuple[str, str, str]:
+    """The name and phone as stored (encrypted; base64, so COPY-safe) and the phone's blind
+    index, exactly as ``Complainant.save()`` writes them."""
+    return _NAME.get_prep_value(name), _PHONE.get_prep_value(phone), _PHONE_INDEX.compute(phone)
 
 
 def js(value) -> str:
@@ -269,7 +281,7 @@ def main() -> None:
         search_exact = real[: -len(mine)] if real.endswith(mine) else None
         if search_exact is None:
             print("search_text: cached composition differs, calling case_search_text per case")
-    comp_t = Table(Complainant, ["case_id", "anonymous", "name", "phone"])
+    comp_t = Table(Complainant, ["case_id", "anonymous", "name", "phone", "phone_index"])
     asg_t = Table(Assignment, ["id", "case_id", "unit_id", "role", "status", "handler_id",
         "dispatched_at", "signed_at", "finding", "replied_at"])  # fmt: skip
     dl_t = Table(Deadline, ["case_id", "assignment_id", "stage", "started_at", "due_at",
@@ -403,9 +415,11 @@ def main() -> None:
             anonymous = rng.random() < 0.15
             comp_t.add(
                 str(case_id), "t" if anonymous else "f",
-                "" if anonymous else rng.choice(SURNAMES) + rng.choice(GIVEN)
-                + (rng.choice(GIVEN) if rng.random() < 0.6 else ""),
-                "" if anonymous else f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
+                *complainant_columns(
+                    "" if anonymous else rng.choice(SURNAMES) + rng.choice(GIVEN)
+                    + (rng.choice(GIVEN) if rng.random() < 0.6 else ""),
+                    "" if anonymous else f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
+                ),
             )  # fmt: skip
             # Acceptance deadline.
             dl_t.add(str(case_id), "\\N", "acceptance", ts(reg), ts(reg + 4 * DAY), "3",
@@ -526,7 +540,16 @@ def main() -> None:
     raw.autocommit = True
     with raw.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
-    print(f"VACUUM ANALYZE {time.perf_counter() - t1:.1f} s; "
+    print(f"VACUUM ANALYZE {time.perf_counter() - t1:.1f} s", flush=True)
+    t2 = time.perf_counter()
+    from xiaoneng.cases.figures import figures_rebuild
+
+    figures_rebuild()  # the statistics' pre-aggregated sums, as the services keep them
+    with raw.cursor() as cur:
+        cur.execute("ANALYZE cases_casefigures")
+        cur.execute("ANALYZE cases_figuresday")
+        cur.execute("ANALYZE cases_figuresmonth")
+    print(f"statistics' sums rebuilt in {time.perf_counter() - t2:.1f} s; "
           f"total {time.perf_counter() - t0:.1f} s")  # fmt: skip
 
 

@@ -16,12 +16,15 @@ URL=http://127.0.0.1:$PORT; PY=$ROOT/.venv/bin/python
 export DATABASE_URL=postgres://$PGUSER@$PGHOST:5432/$DB DEBUG=0 CONN_MAX_AGE=60
 export SECRET_KEY=${SECRET_KEY:-bench-$(head -c 32 /dev/urandom | base64 | tr -d '/+=')}
 export ALLOWED_HOSTS=127.0.0.1,testserver XIAONENG_VAR_DIR=${XIAONENG_VAR_DIR:-/tmp/xn-bench-var}
+# A fixed, public data key for the benchmark's fake complainants (generation and serving agree).
+export XIAONENG_DATA_KEY=${XIAONENG_DATA_KEY:-$(printf 'xiaoneng-bench-data-key-not-a-secret-01' | base64 -w0)}
 export PYTHONWARNINGS=ignore
 RES=$HERE/results; mkdir -p "$RES"; OUTF=$RES/$DB-$N${TAG:+-$TAG}.txt
 WORK=$(mktemp -d /tmp/xn-bench.XXXXXX); GPID=""
 stop_server() { if [ -n "$GPID" ]; then kill "$GPID" 2>/dev/null || true; wait "$GPID" 2>/dev/null || true; GPID=""; fi; }
 trap 'stop_server; rm -rf "$WORK"' EXIT
 manage() { (cd "$ROOT" && timeout 1800 "$PY" manage.py "$@"); }
+manage_nc() { (cd "$ROOT" && timeout 1800 "$PY" manage.py "$@" --skip-checks); }
 get() { curl -s --max-time 120 "$@"; }
 token() { grep -o 'name="csrfmiddlewaretoken" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
 cookie() { awk -v n="$1" '$6 == n { print $7 }' "$2"; }

@@ -160,6 +160,19 @@ NOTIFICATIONS_EMAIL = env_bool("NOTIFICATIONS_EMAIL", False)
 # The address people reach the site at, for links in e-mails (e.g. https://xiaoneng.example.gov.cn).
 XIAONENG_SITE_URL = env_str("XIAONENG_SITE_URL", "")
 
+# Protected personal data (the complainants' identities) is encrypted with SM4 under a data key
+# that never enters the database (docs/operations.md, "The data key"): XIAONENG_DATA_KEY holds
+# base64 keys of at least 32 bytes separated by commas (the first encrypts, the others are
+# retired keys still read until `xiaoneng rotate_data_key` has re-encrypted everything), or
+# XIAONENG_DATA_KEY_FILE names a file holding them one per line. XIAONENG_CIPHER names the class
+# that does the encryption (e.g. one backed by a hardware key store).
+XIAONENG_CIPHER = env_str("XIAONENG_CIPHER", "xiaoneng.core.crypto.SM4Cipher")
+XIAONENG_DATA_KEY = env_str("XIAONENG_DATA_KEY", "")
+XIAONENG_DATA_KEY_FILE = env_str("XIAONENG_DATA_KEY_FILE", "")
+# Without a key, DEBUG installations (development, demo, tests) use the public development key
+# and log a warning; otherwise nothing is encrypted or decrypted and `check` reports the error.
+XIAONENG_DATA_KEY_DEVELOPMENT = DEBUG and not (XIAONENG_DATA_KEY or XIAONENG_DATA_KEY_FILE)
+
 # Working-day calendar: what to do for a year neither the package nor the office has entered.
 # "weekends" counts Monday–Friday and marks every such date as estimated (the office sees a
 # warning from November until next year's schedule is entered), so that a complaint filed in
@@ -197,3 +210,7 @@ TASKS = {"default": {"BACKEND": _TASKS_BACKENDS.get(_tasks_backend, _tasks_backe
 XIAONENG_WORKER_INTERVAL = env_int("XIAONENG_WORKER_INTERVAL", 60)
 if XIAONENG_WORKER_INTERVAL < 1:
     raise ImproperlyConfigured("XIAONENG_WORKER_INTERVAL must be at least 1 (seconds).")
+
+# REST API (/api/v1/, docs/api.md): calls per token and minute, and the largest JSON body.
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)

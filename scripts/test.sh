@@ -19,6 +19,7 @@ $BIN/xiaoneng makemigrations --check --dry-run
 
 step "production profile: check --deploy"
 DEBUG=0 SECRET_KEY="ci-$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" \
+  XIAONENG_DATA_KEY="$(head -c 32 /dev/urandom | base64)" \
   ALLOWED_HOSTS=xiaoneng.example.gov.cn USE_HTTPS=1 \
   $BIN/xiaoneng check --deploy --fail-level WARNING
 

@@ -6,3 +6,8 @@ class ApiConfig(AppConfig):
     name = "xiaoneng.api"
     label = "api"
     verbose_name = _("Interfaces (API and Open311)")
+
+    def ready(self) -> None:
+        from xiaoneng.api import registry
+
+        registry.register()

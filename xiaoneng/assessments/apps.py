@@ -6,3 +6,8 @@ class AssessmentsConfig(AppConfig):
     name = "xiaoneng.assessments"
     label = "assessments"
     verbose_name = _("Assessment")
+
+    def ready(self) -> None:
+        from xiaoneng.assessments import registry
+
+        registry.register()

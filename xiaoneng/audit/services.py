@@ -103,6 +103,8 @@ def audit_log(
     if context is not None:
         ip = context.ip if ip is None else ip
         request_id = context.request_id if request_id is None else request_id
+        if context.api_token:  # a call of the REST API: name the token it was made with
+            data = {**(data or {}), "api_token": dict(context.api_token)}
     data = normalise_data(data)
 
     with transaction.atomic():

@@ -33,6 +33,7 @@ from xiaoneng.audit.services import audit_log
 from xiaoneng.cases import selectors
 from xiaoneng.cases.choices import OPEN_STATUSES, AttachmentKind, CaseStatus
 from xiaoneng.cases.models import Assignment, Attachment, Case
+from xiaoneng.cases.protection import Identity, identity_in_file
 from xiaoneng.cases.services import (
     CaseActionDenied,
     InvalidTransition,
@@ -436,6 +437,27 @@ def _file_error(message: str, code: str) -> ValidationError:
     return ValidationError({"file": ValidationError(message, code=code)})
 
 
+def _check_no_identity(
+    case: Case, *, name: str, data: bytes, content_type: str, redacted: bool
+) -> None:
+    """Refuse to release a file to the units whose name or readable text holds the
+    complainant's identity (``protection.identity_in_file``)."""
+    identity = Identity.of(case.complainant)
+    if not identity_in_file(name=name, data=data, content_type=content_type, identity=identity):
+        return
+    if redacted:
+        message = _(
+            "The redacted copy “%(name)s” still shows the complainant's identity (name, phone, "
+            "ID number, address or e-mail). Black it out, or rename the file, and upload it again."
+        )
+    else:
+        message = _(
+            "“%(name)s” shows the complainant's identity (name, phone, ID number, address or "
+            "e-mail) and cannot be released to the handling unit. Upload a redacted copy instead."
+        )
+    raise _file_error(message % {"name": name}, "identity_in_file")
+
+
 def _inspect(file: UploadedFile) -> tuple[str, FileType, bytes]:
     """Read and check the upload: not empty, not too large, a known format by its content;
     images without their metadata. Returns the cleaned name, the type and the bytes to store."""
@@ -581,6 +603,10 @@ def attachment_add(
             {"kind": ValidationError(_("Choose what kind of material this is."), code="kind")}
         )
     name, file_type, data = _inspect(file)
+    if releasable:
+        _check_no_identity(
+            case, name=name, data=data, content_type=file_type.content_type, redacted=False
+        )
     return _store(
         actor=actor,
         case=case,
@@ -608,6 +634,9 @@ def attachment_add_redacted(
             _("Only the original material of the case has redacted copies."), code="not_original"
         )
     name, file_type, data = _inspect(file)
+    _check_no_identity(
+        case, name=name, data=data, content_type=file_type.content_type, redacted=True
+    )
     return _store(
         actor=actor,
         case=case,
@@ -639,6 +668,19 @@ def attachment_release(
     releasable = bool(releasable)
     if attachment.releasable == releasable:
         return attachment
+    if releasable:
+        try:
+            with attachment.file.open("rb") as handle:
+                data = handle.read(max_bytes() + 1)
+        except (FileNotFoundError, ValueError):
+            data = b""
+        _check_no_identity(
+            case,
+            name=attachment.original_name,
+            data=data,
+            content_type=attachment.content_type,
+            redacted=False,
+        )
     attachment.releasable = releasable
     attachment.save(update_fields=["releasable"])
     data = {

@@ -94,6 +94,26 @@ class Satisfaction(models.TextChoices):
     UNREACHABLE = "unreachable", _("Could not be reached")
 
 
+class RatingLevel(models.TextChoices):
+    """The national five-level rating scale (好差评, GB/T 39734) a complainant rates a reply on
+    the portal with; ``RATING_SATISFACTION`` maps it onto the callback's three answers."""
+
+    VERY_SATISFIED = "very_satisfied", _("Very satisfied")
+    SATISFIED = "satisfied", _("Satisfied")
+    BASICALLY = "basically", _("Basically satisfied")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")
+    VERY_DISSATISFIED = "very_dissatisfied", _("Very dissatisfied")
+
+
+RATING_SATISFACTION = {
+    RatingLevel.VERY_SATISFIED: Satisfaction.SATISFIED,
+    RatingLevel.SATISFIED: Satisfaction.SATISFIED,
+    RatingLevel.BASICALLY: Satisfaction.BASICALLY,
+    RatingLevel.DISSATISFIED: Satisfaction.DISSATISFIED,
+    RatingLevel.VERY_DISSATISFIED: Satisfaction.DISSATISFIED,
+}
+
+
 class Solved(models.TextChoices):
     SOLVED = "solved", _("Solved")
     PARTLY = "partly", _("Partly solved")

@@ -29,14 +29,26 @@ def case_settings() -> CaseSettings:
     return settings
 
 
-def time_limit_for(*, stage: str, category_id: int | None, urgency: str) -> tuple[int, str]:
+def time_limit_for(
+    *, stage: str, category_id: int | None, urgency: str, rules: list[TimeLimit] | None = None
+) -> tuple[int, str]:
     """(amount, unit) of the most specific rule: category and urgency, then category, then
-    urgency, then the stage's general rule, then the built-in default."""
-    rules = (
-        TimeLimit.objects.filter(stage=stage)
-        .filter(Q(category_id=category_id) | Q(category__isnull=True))
-        .filter(Q(urgency=urgency) | Q(urgency=""))
-    )
+    urgency, then the stage's general rule, then the built-in default. ``rules`` are all the
+    rules, read once by a caller that resolves many combinations (the portal's table)."""
+    if rules is None:
+        rules = (
+            TimeLimit.objects.filter(stage=stage)
+            .filter(Q(category_id=category_id) | Q(category__isnull=True))
+            .filter(Q(urgency=urgency) | Q(urgency=""))
+        )
+    else:
+        rules = [
+            r
+            for r in rules
+            if r.stage == stage
+            and r.category_id in (category_id, None)
+            and r.urgency in (urgency, "")
+        ]
     best = None
     for rule in rules:
         score = (rule.category_id is not None) * 2 + (rule.urgency != "")

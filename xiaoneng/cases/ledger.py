@@ -36,7 +36,7 @@ from django.utils import timezone
 from xiaoneng.cases.choices import OPEN_STATUSES, AssignmentStatus
 from xiaoneng.cases.deadlines import case_settings
 from xiaoneng.cases.models import Assignment, Case, CaseEvent, Deadline, Milestone
-from xiaoneng.cases.search import search_terms, term_pattern
+from xiaoneng.cases.search import text_q
 from xiaoneng.cases.selectors import case_rows, case_visible_q, complainant_masked, is_office
 from xiaoneng.cases.statistics import CONCLUDED_STATUSES, late_handling
 from xiaoneng.org.selectors import user_scope
@@ -181,8 +181,7 @@ def ledger_cases(
         qs = qs.filter(return_count__gt=0)
     if f.get("redone"):
         qs = qs.filter(redo_count__gt=0)
-    for term in search_terms(f.get("q") or ""):
-        qs = qs.filter(search_text__contains=term_pattern(term))
+    qs = qs.filter(text_q(f.get("q") or ""))
     return ledger_sort(qs, f.get("sort") or DEFAULT_SORT)
 
 

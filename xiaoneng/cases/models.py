@@ -8,7 +8,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +34,8 @@ from xiaoneng.cases.choices import (
     SupervisionLevel,
     Urgency,
 )
+from xiaoneng.cases.protection import normalise_id_number, normalise_phone
+from xiaoneng.core.fields import BlindIndexField, EncryptedTextField
 from xiaoneng.org.models import Unit
 from xiaoneng.workdays.choices import DeadlineUnit
 
@@ -265,18 +267,30 @@ class Case(models.Model):
 
 
 class Complainant(models.Model):
-    """Who complained. Protected: shown in full only to office roles, each view audited."""
+    """Who complained. Protected: the identity is encrypted at rest with a key kept outside
+    the database (``xiaoneng.core.crypto``), shown in full only to office roles, each view
+    audited. Python code reads and writes the fields as plain text; repeated complaints by
+    the same person are found through the blind indexes of the phone and ID numbers
+    (``protection.same_complainant_q``), computed when the row is saved."""
 
     case = models.OneToOneField(
         Case, on_delete=models.PROTECT, related_name="complainant", verbose_name=_("case")
     )
     anonymous = models.BooleanField(_("anonymous"), default=False)
-    name = models.CharField(pgettext_lazy("person", "name"), max_length=64, blank=True)
-    # Indexed: registration looks for repeated complaints by the same person.
-    phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True, db_index=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    name = EncryptedTextField(pgettext_lazy("person", "name"), max_length=64, blank=True)
+    phone = EncryptedTextField(_("phone"), max_length=32, blank=True)
+    id_number = EncryptedTextField(_("ID number"), max_length=32, blank=True)
+    address = EncryptedTextField(_("address"), max_length=200, blank=True)
+    email = EncryptedTextField(_("e-mail"), max_length=254, blank=True, validators=[validate_email])
+    phone_index = BlindIndexField(
+        _("phone blind index"), source="phone", kind="phone", normaliser=normalise_phone
+    )
+    id_number_index = BlindIndexField(
+        _("ID number blind index"),
+        source="id_number",
+        kind="id_number",
+        normaliser=normalise_id_number,
+    )
 
     class Meta:
         verbose_name = _("complainant")
@@ -362,6 +376,12 @@ class Deadline(models.Model):
         verbose_name_plural = _("deadlines")
         indexes = [
             models.Index(fields=["completed_at", "due_at"], name="cases_deadline_open_idx"),
+            # The running clocks only (a small share of all): "overdue now" and the queues.
+            models.Index(
+                fields=["due_at", "case"],
+                condition=Q(completed_at__isnull=True, suspended_at__isnull=True),
+                name="cases_deadline_running_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -733,3 +753,98 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- pre-aggregated statistics (kept current by xiaoneng.cases.figures) ---------------------
+
+
+class FigureCounts(models.Model):
+    """The counted figures of the statistics (see xiaoneng.cases.statistics), all but
+    "overdue now", which depends on the moment it is read and is counted live. Signed: the
+    sums are updated by adding a case's new figures and subtracting its old ones."""
+
+    received = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    dispatched = models.IntegerField(default=0)
+    concluded = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    with_finding = models.IntegerField(default=0)
+    substantiated = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    solved = models.IntegerField(default=0)
+    supervised = models.IntegerField(default=0)
+    returned = models.IntegerField(default=0)
+    redone = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
+
+
+class CaseFigures(FigureCounts):
+    """One case's contribution to the statistics as last written: its registration day, lead
+    (or sole) handling unit (0 for none), category, and a 0/1 per figure. Derived data,
+    rewritten in the transaction of every change to the case."""
+
+    case = models.OneToOneField(
+        Case,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="figures",
+        verbose_name=_("case"),
+    )
+    day = models.DateField(_("registration day"))
+    unit_id = models.IntegerField(_("lead unit"))
+    category_id = models.IntegerField(_("category"))
+    #: The earliest due time of the running clocks while the case is open (else empty): the
+    #: case is "overdue now" once it has passed.
+    running_due = models.DateTimeField(_("next due"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case's statistical figures")
+        verbose_name_plural = _("cases' statistical figures")
+        indexes = [
+            models.Index(
+                fields=["running_due", "day", "unit_id", "category_id"],
+                condition=Q(running_due__isnull=False),
+                name="cases_figures_running_idx",
+            )
+        ]
+
+
+class FiguresDay(FigureCounts):
+    """The figures of the cases registered on one day, per lead unit and category."""
+
+    day = models.DateField(_("day"))
+    unit_id = models.IntegerField(_("lead unit"))
+    category_id = models.IntegerField(_("category"))
+
+    class Meta:
+        verbose_name = _("daily figures")
+        verbose_name_plural = _("daily figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "unit_id", "category_id"], name="cases_figuresday_key"
+            )
+        ]
+
+
+class FiguresMonth(FigureCounts):
+    """The figures of the cases registered in one month (``month`` is its first day), per
+    lead unit and category."""
+
+    month = models.DateField(_("month"))
+    unit_id = models.IntegerField(_("lead unit"))
+    category_id = models.IntegerField(_("category"))
+
+    class Meta:
+        verbose_name = _("monthly figures")
+        verbose_name_plural = _("monthly figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "unit_id", "category_id"], name="cases_figuresmonth_key"
+            )
+        ]

@@ -49,6 +49,8 @@ EVENT_LABELS = {
     "case.reminder_before_due": _("Reminder: deadline approaching"),
     "case.overdue_notice": _("Reminder notice (催办): deadline passed"),
     "case.supervision_proposed": _("Supervised handling proposed"),
+    "case.supplemented": _("The complainant added information on the portal"),
+    "case.rated": _("The complainant rated the reply on the portal"),
 }
 
 AUDIT_ACTIONS = {
@@ -93,6 +95,8 @@ AUDIT_ACTIONS = {
     "cases.attachment.download": _("Download an attachment"),
     "cases.ledger.export": _("Export the ledger"),
     "cases.report.export": _("Export a monthly report"),
+    "cases.case.supplement": _("Add information to a case on the portal"),
+    "cases.case.rate": _("Rate a reply on the portal"),
 }
 
 
@@ -106,6 +110,15 @@ def _stage_label(params: dict) -> dict:
 
 
 NOTIFICATIONS = {
+    "case.web_registered": (
+        _("Complaint %(number)s was filed on the portal"),
+        _("Decide whether to accept it within the time limit."),
+    ),
+    "case.supplemented": (_("The complainant added information to case %(number)s"), ""),
+    "case.rated_dissatisfied": (
+        _("The complainant is dissatisfied with the reply to case %(number)s"),
+        _("Reopen the case for redo, or close it out with an explanation."),
+    ),
     "case.to_dispatch": (_("Case %(number)s is accepted and waits for dispatch"), ""),
     "case.dispatched": (
         _("Case %(number)s has been dispatched to your unit"),

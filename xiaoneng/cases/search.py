@@ -12,6 +12,7 @@ import logging
 import re
 
 import jieba
+from django.db.models import Q
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -43,6 +44,22 @@ def search_terms(query: str) -> list[str]:
         if word not in terms:
             terms.append(word)
     return terms[:MAX_TERMS]
+
+
+#: A whole register number (``XN-2026-000123``), looked up exactly.
+_NUMBER = re.compile(r"[A-Z]{1,8}-\d{4}-\d{1,9}")
+
+
+def text_q(query: str) -> Q:
+    """The cases a search box's text finds: the case of a whole register number, else the
+    cases whose search column holds every term of the query (see the module docstring)."""
+    query = (query or "").strip()
+    if _NUMBER.fullmatch(query.upper()):
+        return Q(number=query.upper())
+    q = Q()
+    for term in search_terms(query):
+        q &= Q(search_text__contains=term_pattern(term))
+    return q
 
 
 def term_pattern(term: str) -> str:

@@ -32,7 +32,9 @@ from xiaoneng.cases.models import (
     ExtensionRequest,
     Milestone,
 )
+from xiaoneng.cases.protection import same_complainant_q
 from xiaoneng.cases.registry import EVENT_LABELS
+from xiaoneng.cases.search import text_q
 from xiaoneng.cases.transitions import (
     ASSIGNMENT_TRANSITIONS,
     CASE_TRANSITIONS,
@@ -114,21 +116,22 @@ def queue_cases(*, user, queue: str) -> QuerySet[Case]:
     if queue == "to_dispatch" and office:
         return base.filter(status=CaseStatus.ACCEPTED)
     if queue == "returned" and office:
-        return base.filter(assignments__status=AssignmentStatus.RETURN_REQUESTED).distinct()
+        return base.filter(
+            Exists(
+                Assignment.objects.filter(
+                    case=OuterRef("pk"), status=AssignmentStatus.RETURN_REQUESTED
+                )
+            )
+        )
     if queue == "to_review" and office:
         return base.filter(status=CaseStatus.REPLIED)
     if queue == "to_callback" and office:
         return base.filter(status=CaseStatus.CALLBACK)
     if queue == "to_sign_off" and Role.OFFICE_DIRECTOR in roles:
-        return base.filter(
-            Q(status=CaseStatus.CLOSE_PENDING) | Q(deadlines__extension_requests__status="pending")
-        ).distinct()
+        pending = ExtensionRequest.objects.filter(deadline__case=OuterRef("pk"), status="pending")
+        return base.filter(Q(status=CaseStatus.CLOSE_PENDING) | Q(Exists(pending)))
     if queue == "overdue" and (office or roles & {Role.LEADER}):
-        return base.filter(
-            deadlines__completed_at__isnull=True,
-            deadlines__suspended_at__isnull=True,
-            deadlines__due_at__lte=now,
-        ).distinct()
+        return base.filter(Exists(_running_past_due(now)))
     if queue == "to_sign":
         return base.filter(
             pk__in=_unit_assignments(user, [AssignmentStatus.PENDING_SIGN]).values("case_id")
@@ -143,13 +146,19 @@ def queue_cases(*, user, queue: str) -> QuerySet[Case]:
         )
     if queue == "unit_overdue":
         scope = user_scope(user=user)
-        return base.filter(
-            deadlines__assignment__unit_id__in=sorted(scope.act_unit_ids),
-            deadlines__completed_at__isnull=True,
-            deadlines__suspended_at__isnull=True,
-            deadlines__due_at__lte=now,
-        ).distinct()
+        own = _running_past_due(now).filter(assignment__unit_id__in=sorted(scope.act_unit_ids))
+        return base.filter(Exists(own))
     return base.none()
+
+
+def _running_past_due(now: datetime) -> QuerySet[Deadline]:
+    """The running clocks of the outer case that are past due."""
+    return Deadline.objects.filter(
+        case=OuterRef("pk"),
+        completed_at__isnull=True,
+        suspended_at__isnull=True,
+        due_at__lte=now,
+    )
 
 
 OFFICE_QUEUES = ("to_accept", "to_dispatch", "returned", "to_review", "to_callback", "overdue")
@@ -181,10 +190,12 @@ def case_assignments(*, case: Case) -> list[Assignment]:
     )
 
 
-def case_open_deadlines(*, case: Case, now: datetime | None = None) -> list[dict]:
+def case_open_deadlines(
+    *, case: Case, now: datetime | None = None, warning_share=None
+) -> list[dict]:
     """The running clocks with their colour (normal / warning / overdue)."""
     now = now or timezone.now()
-    share = case_settings().warning_share
+    share = case_settings().warning_share if warning_share is None else warning_share
     rows = []
     for deadline in case.deadlines.filter(completed_at__isnull=True).select_related(
         "assignment__unit"
@@ -351,11 +362,7 @@ def case_find_duplicates(*, case: Case, limit: int = 5) -> list[Case]:
     person = case.complainant
     found: dict[int, Case] = {}
     if not person.anonymous:
-        same_person = Q()
-        if person.phone:
-            same_person |= Q(complainant__phone=person.phone)
-        if person.id_number:
-            same_person |= Q(complainant__id_number=person.id_number)
+        same_person = same_complainant_q(phone=person.phone, id_number=person.id_number)
         if same_person:
             for other in open_cases.filter(same_person).order_by("-registered_at")[:limit]:
                 found[other.pk] = other
@@ -376,13 +383,16 @@ def case_find_duplicates(*, case: Case, limit: int = 5) -> list[Case]:
     return sorted(found.values(), key=lambda c: c.registered_at, reverse=True)[:limit]
 
 
-def assignment_open_for(*, case: Case, user) -> list[Assignment]:
-    """The user's units' current parts in the case."""
+def assignment_open_for(
+    *, case: Case, user, assignments: list[Assignment] | None = None
+) -> list[Assignment]:
+    """The user's units' current parts in the case (``assignments``: the case's parts when
+    the caller has read them already)."""
     scope = user_scope(user=user)
+    if assignments is None:
+        assignments = case_assignments(case=case)
     return [
-        a
-        for a in case_assignments(case=case)
-        if a.unit_id in scope.act_unit_ids and a.status in ASSIGNMENT_OPEN
+        a for a in assignments if a.unit_id in scope.act_unit_ids and a.status in ASSIGNMENT_OPEN
     ]
 
 
@@ -429,6 +439,21 @@ def case_get_by_number(*, user, number: str) -> Case | None:
     if not number:
         return None
     return Case.objects.filter(case_visible_q(user=user), number=number).first()
+
+
+def category_list() -> list:
+    """Every category (active or not), in the order the screens show them."""
+    from xiaoneng.cases.models import Category
+
+    return list(Category.objects.order_by("order", "code"))
+
+
+def category_get_by_code(*, code: str):
+    """The category with this code (any case, e.g. ``twcp``), or None."""
+    from xiaoneng.cases.models import Category
+
+    code = (code or "").strip().upper()
+    return Category.objects.filter(code=code).first() if code else None
 
 
 # --- who may take an action at all (role and scope, whatever the state) ---------------------
@@ -579,15 +604,13 @@ def deadline_row(deadline: Deadline, status: DeadlineStatus | None) -> dict:
 
 
 def case_filter(cases: QuerySet[Case], data: dict) -> QuerySet[Case]:
-    """``cases`` narrowed by the list's filters (channel, category, number or summary text)."""
+    """``cases`` narrowed by the list's filters (channel, category, a register number or the
+    text search of the ledger)."""
     if data.get("channel"):
         cases = cases.filter(channel=data["channel"])
     if data.get("category"):
         cases = cases.filter(category=data["category"])
-    q = (data.get("q") or "").strip()
-    if q:
-        cases = cases.filter(Q(number__icontains=q) | Q(summary__icontains=q))
-    return cases
+    return cases.filter(text_q(data.get("q") or ""))
 
 
 def case_related(*, case: Case, user) -> dict:

@@ -37,6 +37,7 @@ from xiaoneng.cases.choices import (
     SupervisionLevel,
     Urgency,
 )
+from xiaoneng.cases.figures import figures_refresh
 from xiaoneng.cases.models import (
     Accountability,
     Assignment,
@@ -57,6 +58,7 @@ from xiaoneng.cases.models import (
     SupervisionNotice,
     TimeLimit,
 )
+from xiaoneng.cases.protection import Identity, scrub_identity
 from xiaoneng.cases.transitions import ASSIGNMENT_TRANSITIONS, CASE_TRANSITIONS
 from xiaoneng.notifications.services import notify
 from xiaoneng.org.choices import Role
@@ -156,6 +158,9 @@ def _event(
 
 
 def _audit(action: str, actor: User | None, case: Case, data: dict | None = None, unit=None):
+    """The last step of every case service: the statistics' sums follow the case in the same
+    transaction, and the audit row records the action."""
+    figures_refresh(case_ids=[case.pk])
     audit_log(
         action=f"cases.case.{action}",
         actor=actor,
@@ -228,12 +233,14 @@ class ComplainantData:
 def _next_number(year: int) -> tuple[int, str]:
     """The next register number of ``year``, gap-free: the row is locked until commit, so a
     rolled-back registration gives its number back and concurrent ones queue."""
-    try:
-        with transaction.atomic():
-            CaseSequence.objects.get_or_create(year=year)
-    except IntegrityError:
-        pass  # created by a concurrent registration; lock it below
-    seq = CaseSequence.objects.select_for_update().get(year=year)
+    seq = CaseSequence.objects.select_for_update().filter(year=year).first()
+    if seq is None:  # the year's first case
+        try:
+            with transaction.atomic():
+                CaseSequence.objects.create(year=year)
+        except IntegrityError:
+            pass  # created by a concurrent registration; lock it below
+        seq = CaseSequence.objects.select_for_update().get(year=year)
     seq.last += 1
     seq.save(update_fields=["last"])
     return seq.last, f"{NUMBER_PREFIX}-{year}-{seq.last:06d}"
@@ -255,13 +262,21 @@ def case_register(
     occurred_on: date | None = None,
     reply_wanted: bool = True,
     reply_method: str = "",
+    service_account: bool = False,
     now: datetime | None = None,
 ) -> Case:
     """Register a case (挂号) from any channel and start the acceptance clock. A case that
-    may repeat an open one is flagged and linked."""
+    may repeat an open one is flagged and linked. ``service_account`` is set by the caller
+    that authenticated an API client (Open311): ``actor`` is then that client's own account,
+    which holds no role and registers on the API channel only."""
     now = _now(now)
-    # Staff register as intake clerks; the portal registers without a staff account.
-    if actor is not None and not actor.has_role(Role.INTAKE_CLERK):
+    # Staff register as intake clerks; the portal registers without a staff account; an API
+    # client registers through its service account.
+    if (
+        actor is not None
+        and not actor.has_role(Role.INTAKE_CLERK)
+        and not (service_account and channel == Channel.API and not actor.roles)
+    ):
         raise CaseActionDenied("register")
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Choose a channel.")})
@@ -286,6 +301,23 @@ def case_register(
             {"reply_method": _("An anonymous complainant can only be answered on the portal.")}
         )
 
+    fields = (
+        {}
+        if complainant.anonymous
+        else {
+            "name": complainant.name.strip(),
+            "phone": complainant.phone.strip(),
+            "id_number": complainant.id_number.strip().upper(),
+            "address": complainant.address.strip(),
+            "email": complainant.email.strip(),
+        }
+    )
+    # The complaint's own words go to the unit complained about: the identity is masked in them
+    # (the office reveals it from the complainant's record).
+    identity = Identity(**fields)
+    summary, content, place, subject_persons = (
+        scrub_identity(text, identity) for text in (summary, content, place, subject_persons)
+    )
     year = now.astimezone(clocks.workdays.CALENDAR_TZ).year  # the register year in Beijing
     seq, number = _next_number(year)
     case = Case(
@@ -315,17 +347,6 @@ def case_register(
     case.full_clean(exclude=["registered_by"])
     case.save()
     case.subject_units.set(subject_units)
-    fields = (
-        {}
-        if complainant.anonymous
-        else {
-            "name": complainant.name.strip(),
-            "phone": complainant.phone.strip(),
-            "id_number": complainant.id_number.strip().upper(),
-            "address": complainant.address.strip(),
-            "email": complainant.email.strip(),
-        }
-    )
     person = Complainant(case=case, anonymous=complainant.anonymous, **fields)
     person.full_clean(exclude=["case"])
     person.save()
@@ -1019,11 +1040,33 @@ def case_callback(
         raise ValidationError({"satisfaction": _("Record the complainant's satisfaction.")})
     if satisfaction != Satisfaction.UNREACHABLE and solved not in Solved.values:
         raise ValidationError({"solved": _("Record whether the problem was solved.")})
+    callback = _record_callback(
+        case, actor, satisfaction=satisfaction, solved=solved, note=note, now=now
+    )
+    _audit("callback", actor, case, {"satisfaction": satisfaction, "solved": solved})
+    return callback
+
+
+def _record_callback(
+    case: Case,
+    actor: User,
+    *,
+    satisfaction: str,
+    solved: str,
+    note: str,
+    now: datetime,
+    event_code: str = "case.callback",
+    event_data: dict | None = None,
+) -> Callback:
+    """The callback's result on the locked ``case``, its callback clock stopped and its
+    timeline entry written (the office's ``case_callback`` and the complainant's rating on
+    the portal, ``xiaoneng.cases.public``)."""
     callback = Callback.objects.create(
         case=case,
         satisfaction=satisfaction,
         solved=solved,
-        note=note.strip(),
+        # Units read the notes: the complainant's identity is masked in them.
+        note=scrub_identity(note.strip(), Identity.of(case.complainant)),
         called_by=actor,
         called_at=now,
     )
@@ -1032,13 +1075,12 @@ def case_callback(
     clocks.deadlines_complete(case=case, stages={Stage.CALLBACK}, at=now)
     _event(
         case,
-        "case.callback",
+        event_code,
         actor,
         at=now,
-        data={"satisfaction": satisfaction, "solved": solved},
+        data={**(event_data or {}), "satisfaction": satisfaction, "solved": solved},
         public=True,
     )
-    _audit("callback", actor, case, {"satisfaction": satisfaction, "solved": solved})
     return callback
 
 

@@ -10,12 +10,22 @@ fixed number of queries whatever the number of units or categories.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.utils import timezone
 
 from xiaoneng.cases.choices import (
@@ -28,8 +38,14 @@ from xiaoneng.cases.choices import (
     Solved,
     Stage,
 )
-from xiaoneng.cases.models import Assignment, Case, Category, Deadline
-from xiaoneng.cases.selectors import case_visible_q
+from xiaoneng.cases.models import (
+    Assignment,
+    CaseFigures,
+    Category,
+    Deadline,
+    FiguresDay,
+    FiguresMonth,
+)
 from xiaoneng.org.choices import OFFICE_ROLES, Role, UnitKind
 from xiaoneng.org.models import Unit
 from xiaoneng.org.selectors import user_scope
@@ -81,6 +97,8 @@ COUNTS = (
     "returned",
     "redone",
 )
+#: The figures kept pre-aggregated (all but "overdue now", which is counted live).
+ROLLED_UP = tuple(name for name in COUNTS if name != "overdue")
 #: The rates: (code, numerator, denominator).
 RATES = (
     ("closure", "concluded", "dispatched"),
@@ -171,18 +189,12 @@ def late_handling(case_ref) -> QuerySet[Deadline]:
     ).exclude(assignment__status=AssignmentStatus.WITHDRAWN)
 
 
-def _measures(prefix: str, now: datetime) -> dict[str, Count]:
+def figure_measures(prefix: str, now: datetime | None = None) -> dict[str, Count]:
     """The conditional counts of every figure; ``prefix`` leads from the queried model to the
-    case ("" on Case, "case__" on Assignment)."""
+    case ("" on Case, "case__" on Assignment). "Overdue now" only when ``now`` is given."""
     p = prefix
     case_ref = OuterRef("case_id" if p else "pk")
     late = late_handling(case_ref)
-    overdue = Deadline.objects.filter(
-        case=case_ref,
-        completed_at__isnull=True,
-        suspended_at__isnull=True,
-        due_at__lte=now,
-    )
     concluded = Q(**{f"{p}status__in": CONCLUDED_STATUSES})
     answered = Q(**{f"{p}satisfaction__in": ANSWERED})
     counted = "case_id" if p else "pk"
@@ -191,7 +203,7 @@ def _measures(prefix: str, now: datetime) -> dict[str, Count]:
         # A case has one lead (or sole) assignment that is not withdrawn: no DISTINCT needed.
         return Count(counted, filter=condition)
 
-    return {
+    measures = {
         "received": count(),
         "accepted": count(Q(**{f"{p}status__in": ACCEPTED_STATUSES})),
         "dispatched": count(Q(**{f"{p}status__in": DISPATCHED_STATUSES})),
@@ -202,25 +214,35 @@ def _measures(prefix: str, now: datetime) -> dict[str, Count]:
         "answered": count(answered),
         "satisfied": count(Q(**{f"{p}satisfaction__in": SATISFIED})),
         "solved": count(answered & Q(**{f"{p}solved": Solved.SOLVED})),
-        "overdue": count(Q(**{f"{p}status__in": OPEN_STATUSES}) & Q(Exists(overdue))),
         "supervised": count(Q(**{f"{p}is_supervised": True})),
         "returned": count(Q(**{f"{p}return_count__gt": 0})),
         "redone": count(Q(**{f"{p}redo_count__gt": 0})),
     }
+    if now is not None:
+        measures["overdue"] = count(
+            Q(**{f"{p}status__in": OPEN_STATUSES}) & Q(Exists(overdue_deadlines(case_ref, now)))
+        )
+    return measures
 
 
-def _lead_assignments():
+def overdue_deadlines(case_ref, now: datetime) -> QuerySet[Deadline]:
+    """The running clocks of a case that are past due at ``now``."""
+    return Deadline.objects.filter(
+        case=case_ref,
+        completed_at__isnull=True,
+        suspended_at__isnull=True,
+        due_at__lte=now,
+    )
+
+
+def lead_assignments() -> QuerySet[Assignment]:
     return Assignment.objects.filter(role__in=LEAD_ROLES).exclude(status=AssignmentStatus.WITHDRAWN)
 
 
-def _scope(user):
-    """(the units whose rows the user may read or None for every unit, the cases in scope)."""
+def _scope_units(user) -> list[int] | None:
+    """The units whose figures the user may read, or None for every unit."""
     scope = user_scope(user=user)
-    if scope.view_all:
-        return None, Q()
-    unit_ids = sorted(scope.view_unit_ids)
-    lead_in_scope = Exists(_lead_assignments().filter(case=OuterRef("pk"), unit_id__in=unit_ids))
-    return unit_ids, case_visible_q(user=user) & Q(lead_in_scope)
+    return None if scope.view_all else sorted(scope.view_unit_ids)
 
 
 def _zero() -> dict[str, int]:
@@ -235,32 +257,100 @@ def _months(period: Period) -> list[date]:
     return months
 
 
+def _month_end(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _split(period: Period) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """The period as day ranges, read from the daily sums, and the whole months inside it
+    (first and last month as their first days), read from the monthly sums."""
+    first = period.start if period.start.day == 1 else _month_end(period.start) + timedelta(1)
+    if _month_end(period.end) == period.end:
+        last = period.end.replace(day=1)
+    else:
+        last = (period.end.replace(day=1) - timedelta(1)).replace(day=1)
+    if last < first:  # no whole month inside
+        return [(period.start, period.end)], None
+    days = []
+    if period.start < first:
+        days.append((period.start, first - timedelta(1)))
+    after = _month_end(last) + timedelta(1)
+    if after <= period.end:
+        days.append((after, period.end))
+    return days, (first, last)
+
+
+def _figures(period: Period, group: str, unit_ids: list[int] | None) -> dict:
+    """The pre-aggregated figures of the period per ``group`` ("unit", "category" or
+    "month": the first day of the month), without "overdue"."""
+    sums = {name: Sum(name) for name in ROLLED_UP}
+    figures: dict = defaultdict(_zero)
+    field = {"unit": "unit_id", "category": "category_id"}.get(group)
+
+    def add(rows, key_of):
+        for row in rows:
+            target = figures[key_of(row)]
+            for name in ROLLED_UP:
+                target[name] += row[name] or 0
+
+    def scoped(qs):
+        return qs if unit_ids is None else qs.filter(unit_id__in=unit_ids)
+
+    days, months = _split(period)
+    if months:
+        qs = scoped(FiguresMonth.objects.filter(month__gte=months[0], month__lte=months[1]))
+        key = field or "month"
+        add(qs.order_by().values(key).annotate(**sums), lambda row: row[key])
+    if days:
+        qs = scoped(FiguresDay.objects.filter(reduce(or_, (Q(day__range=d) for d in days))))
+        if field:
+            add(qs.order_by().values(field).annotate(**sums), lambda row: row[field])
+        else:
+            add(qs.order_by().values("day").annotate(**sums), lambda row: row["day"].replace(day=1))
+    return figures
+
+
+def _overdue(period: Period, group: str, unit_ids: list[int] | None, now: datetime) -> dict:
+    """ "Overdue now", counted live: the open cases of the period whose earliest running clock
+    is past due, from the cases' figure rows (kept with the case in every transition; a small
+    partial index holds the open ones)."""
+    rows = CaseFigures.objects.filter(running_due__lte=now, day__range=(period.start, period.end))
+    if unit_ids is not None:
+        rows = rows.filter(unit_id__in=unit_ids)
+    field = {"unit": "unit_id", "category": "category_id"}.get(group, "day")
+    counts: dict = defaultdict(int)
+    for row in rows.order_by().values(field).annotate(n=Count("case_id")):
+        key = row[field].replace(day=1) if field == "day" else row[field]
+        counts[key] += row["n"]
+    return counts
+
+
 def case_statistics(
     *, user, start: date, end: date, group_by: str = "unit", now: datetime | None = None
 ) -> Statistics:
     """The figures of the cases registered from ``start`` to ``end`` (both included) that
-    ``user`` may see, one row per handling unit, category or month, and the total."""
+    ``user`` may see, one row per handling unit, category or month, and the total. Read from
+    the pre-aggregated sums (xiaoneng.cases.figures) and, for "overdue now", live."""
     if group_by not in GROUP_BY:
         raise ValueError(group_by)
     if not statistics_allowed(user=user):
         raise PermissionError
     now = now or timezone.now()
     period = Period(start, end)
-    unit_ids, case_q = _scope(user)
-    cases = Case.objects.filter(period.q(), case_q)
-    measures = _measures("", now)
-    total = StatRow("total", "", cases.aggregate(**measures) or _zero())
+    unit_ids = _scope_units(user)
+    figures = _figures(period, group_by, unit_ids)
+    for key, n in _overdue(period, group_by, unit_ids, now).items():
+        figures[key]["overdue"] = n
+    total = _zero()
+    for counts in figures.values():
+        for name in COUNTS:
+            total[name] += counts[name]
 
     rows: list[StatRow] = []
     if group_by == "unit":
         units = Unit.objects.all()
-        lead = _lead_assignments().filter(period.q("case__"))
         if unit_ids is not None:
             units = units.filter(pk__in=unit_ids)
-            lead = lead.filter(unit_id__in=unit_ids)
-        figures = {
-            r.pop("unit"): r for r in lead.values("unit").annotate(**_measures("case__", now))
-        }
         for unit in units.order_by("order", "code"):
             # Sections and the district itself rarely handle cases: listed only when they did.
             quiet = not unit.is_active or unit.kind in (UnitKind.SECTION, UnitKind.DISTRICT)
@@ -275,7 +365,6 @@ def case_statistics(
                 )
             )
     elif group_by == "category":
-        figures = {r.pop("category"): r for r in cases.values("category").annotate(**measures)}
         for category in Category.objects.order_by("order", "code"):
             if not category.is_active and category.pk not in figures:
                 continue
@@ -288,15 +377,7 @@ def case_statistics(
                 )
             )
     else:
-        tz = timezone.get_current_timezone()
-        figures = {
-            timezone.localtime(r.pop("month"), tz).date(): r
-            for r in cases.annotate(month=TruncMonth("registered_at", tzinfo=tz))
-            .values("month")
-            .annotate(**measures)
-        }
         for month in _months(period):
-            last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
             rows.append(
                 StatRow(
                     month.strftime("%Y-%m"),
@@ -304,11 +385,32 @@ def case_statistics(
                     figures.get(month) or _zero(),
                     {
                         "from": max(month, period.start).isoformat(),
-                        "to": min(last, period.end).isoformat(),
+                        "to": min(_month_end(month), period.end).isoformat(),
                     },
                 )
             )
-    return Statistics(period=period, group_by=group_by, rows=rows, total=total)
+    return Statistics(
+        period=period, group_by=group_by, rows=rows, total=StatRow("total", "", total)
+    )
+
+
+def public_unit_statistics(*, start: date, end: date) -> Statistics:
+    """The figures per handling unit for the public portal: every unit that handled a case
+    of the period or could (sections and the district only when they did), read from the
+    pre-aggregated sums, without "overdue now". Only counts leave here, never a case."""
+    period = Period(start, end)
+    figures = _figures(period, "unit", None)
+    total = _zero()
+    for counts in figures.values():
+        for name in COUNTS:
+            total[name] += counts[name]
+    rows = []
+    for unit in Unit.objects.order_by("order", "code"):
+        quiet = not unit.is_active or unit.kind in (UnitKind.SECTION, UnitKind.DISTRICT)
+        if quiet and unit.pk not in figures:
+            continue
+        rows.append(StatRow(str(unit.pk), unit.name, figures.get(unit.pk) or _zero()))
+    return Statistics(period=period, group_by="unit", rows=rows, total=StatRow("total", "", total))
 
 
 # --- drill-down ----------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""Per-request context: a request id and the client address, for logs and the audit trail."""
+"""Per-request context: a request id, the client address and, for a call of the REST API, the
+token it acts through; for logs and the audit trail."""
 
 from __future__ import annotations
 
 import contextvars
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
@@ -14,6 +15,8 @@ from django.conf import settings
 class RequestContext:
     request_id: str
     ip: str | None
+    #: The API token of the call (its id and prefix, never the secret); None on the screens.
+    api_token: tuple[tuple[str, object], ...] | None = None
 
 
 _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
@@ -24,6 +27,14 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 def current_request_context() -> RequestContext | None:
     return _current.get()
+
+
+def request_context_set_api_token(*, token_id: int, prefix: str) -> None:
+    """Record that the current request acts through an API token, so that every audit row
+    written while serving it names the token."""
+    context = _current.get()
+    if context is not None:
+        _current.set(replace(context, api_token=(("id", token_id), ("prefix", prefix))))
 
 
 def client_ip(request) -> str | None:

@@ -60,7 +60,15 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         frozenset(OFFICE_ROLES | {Role.LEADER}),
         "megaphone",
     ),
+    NavItem(
+        _("Assessment"),
+        "assessments:scheme_list",
+        frozenset(Role.values) - ADMIN_ROLES,
+        "clipboard-data",
+    ),
     NavItem(_("Case settings"), "cases:settings", frozenset({Role.OFFICE_DIRECTOR}), "sliders"),
+    NavItem(_("Portal blocklist"), "portal:block_list", OFFICE_ROLES, "slash-circle"),
+    NavItem(_("Portal settings"), "portal:settings", frozenset({Role.OFFICE_DIRECTOR}), "globe2"),
     NavItem(_("Units"), "org:unit_list", frozenset({Role.SYSTEM_ADMIN}), "diagram-3"),
     NavItem(
         _("Accounts"),
@@ -81,7 +89,17 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         frozenset(OFFICE_ROLES | {Role.LEADER, Role.SYSTEM_ADMIN}),
         "calendar3",
     ),
+    NavItem(
+        _("Open311 interface"),
+        "open311:manage",
+        frozenset({Role.OFFICE_DIRECTOR, Role.SYSTEM_ADMIN}),
+        "plug",
+    ),
     NavItem(_("Audit log"), "audit:entry_list", frozenset({Role.AUDIT_ADMIN}), "journal-check"),
+    NavItem(
+        _("Service accounts"), "api:service_account_list", frozenset({Role.SYSTEM_ADMIN}), "robot"
+    ),
+    NavItem(_("API tokens"), "api:token_list", frozenset(Role.values), "key"),
 )
 
 

@@ -6,3 +6,8 @@ class PortalConfig(AppConfig):
     name = "xiaoneng.portal"
     label = "portal"
     verbose_name = _("Public portal")
+
+    def ready(self) -> None:
+        from xiaoneng.portal import registry
+
+        registry.register()

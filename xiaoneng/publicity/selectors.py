@@ -9,6 +9,7 @@ from django.http import Http404
 from xiaoneng.cases.choices import AssignmentStatus, CaseStatus
 from xiaoneng.cases.models import Case
 from xiaoneng.cases.selectors import case_assignments, case_list
+from xiaoneng.publicity.choices import BulletinStatus, Visibility
 from xiaoneng.publicity.models import Bulletin
 from xiaoneng.publicity.transitions import DRAFT_ROLES, READ_ROLES, TRANSITIONS, action_allowed
 
@@ -28,6 +29,21 @@ def bulletin_list(*, user, status: str | None = None) -> QuerySet[Bulletin]:
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+def bulletin_public_list() -> QuerySet[Bulletin]:
+    """The bulletins published on the portal, newest first (for everyone, signed in or not)."""
+    return Bulletin.objects.filter(
+        status=BulletinStatus.PUBLISHED, visibility=Visibility.PUBLIC
+    ).order_by("-published_at", "-id")
+
+
+def bulletin_public_get(*, year: int, seq: int) -> Bulletin:
+    """A bulletin published on the portal, by its issue number (year and sequence), else 404."""
+    try:
+        return bulletin_public_list().get(year=year, seq=seq)
+    except (Bulletin.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 def bulletin_get(*, user, pk) -> Bulletin:

@@ -77,20 +77,25 @@ def jpeg_with_metadata(orientation: int = 6) -> bytes:
     return JPEG[:20] + exif_segment(orientation) + comment + JPEG[20:] + b"\xff\xd8GPS-TRAILER"
 
 
+def member(name: str) -> zipfile.ZipInfo:
+    """A ZIP member with a fixed time: the same bytes (and test ids) on every run."""
+    return zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0))
+
+
 def docx(*, extra: dict | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        archive.writestr("word/document.xml", '<?xml version="1.0"?><w:document/>')
+        archive.writestr(member("[Content_Types].xml"), '<?xml version="1.0"?><Types/>')
+        archive.writestr(member("word/document.xml"), '<?xml version="1.0"?><w:document/>')
         for name, content in (extra or {}).items():
-            archive.writestr(name, content)
+            archive.writestr(member(name), content)
     return buffer.getvalue()
 
 
 def plain_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("readme.txt", "hello")
+        archive.writestr(member("readme.txt"), "hello")
     return buffer.getvalue()
 
 

@@ -331,6 +331,26 @@ def test_the_page_runs_a_fixed_number_of_queries(
     assert many <= few
 
 
+def test_a_long_result_is_counted_up_to_a_cap(register, supervisor, password, monkeypatch):
+    monkeypatch.setattr("xiaoneng.core.pagination.COUNT_CAP", 4)
+    monkeypatch.setattr("xiaoneng.cases.views.ledger.PAGE_SIZE", 2)
+    _bulk_register(register, 5)
+    client = login(supervisor, password)
+    response = client.get(URL, {"q": "批量"})
+    paginator = response.context["page_obj"].paginator
+    assert (paginator.count, paginator.capped, paginator.num_pages) == (4, True, 2)
+    assert 'data-testid="ledger-count"' in response.content.decode()
+    assert (
+        "the first 4 are listed"
+        in client.get(URL, {"q": "批量"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+    last = client.get(URL, {"q": "批量", "page": 2}).context["rows"]
+    assert len(last) == 2  # the 5th case lies beyond the cap
+    monkeypatch.setattr("xiaoneng.core.pagination.COUNT_CAP", 5)
+    exact = client.get(URL, {"q": "批量"}).context["page_obj"].paginator
+    assert (exact.count, exact.capped, exact.num_pages) == (5, False, 3)
+
+
 # --- the printable register --------------------------------------------------------------
 
 

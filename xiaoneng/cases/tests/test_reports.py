@@ -18,7 +18,6 @@ from xiaoneng.cases.reports import (
     rate_text,
 )
 from xiaoneng.cases.statistics import case_statistics
-from xiaoneng.cases.tests import test_statistics
 from xiaoneng.cases.tests.test_statistics import NOW, at
 
 pytestmark = pytest.mark.django_db
@@ -27,10 +26,8 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 MARCH = {"year": 2025, "month": 3}
 
 
-# The cases of the statistics tests, built through the services at fixed times: A1–A7, R1
-# and N1 registered in March 2025 (A1–A7 for unit A), B1 for unit B, X1 in February.
-office_desk = test_statistics.office_desk
-march = test_statistics.march
+# The ``march`` fixture (cases/tests/conftest.py): A1–A7, R1 and N1 registered in March 2025
+# (A1–A7 for unit A), B1 for unit B, X1 in February, built through the services.
 
 
 def _xml(content: bytes) -> dict[str, bytes]:

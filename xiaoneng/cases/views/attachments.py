@@ -70,13 +70,13 @@ class RedactedCopyForm(BootstrapMixin, forms.Form):
         self.style_fields()
 
 
-def attachment_panel_context(*, case, user, form=None, notice: str = "") -> dict:
+def attachment_panel_context(*, case, user, form=None, notice: str = "", assignments=None) -> dict:
     """What the attachment panel of the case page shows to ``user``."""
     office = selectors.is_office(user)
     actions = selectors.case_actions(case=case, user=user)
     parts = [
         a
-        for a in selectors.assignment_open_for(case=case, user=user)
+        for a in selectors.assignment_open_for(case=case, user=user, assignments=assignments)
         if "attach" in selectors.assignment_actions(assignment=a, user=user)
     ]
     can_upload = ("attach" in actions) if office else bool(parts)

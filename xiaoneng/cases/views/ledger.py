@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -32,6 +31,7 @@ from xiaoneng.cases.ledger import (
 from xiaoneng.cases.selectors import is_office, saved_view_list
 from xiaoneng.cases.services import saved_view_delete, saved_view_save
 from xiaoneng.cases.views.pages import _case_roles_required, _is_htmx
+from xiaoneng.core.pagination import CappedPaginator
 from xiaoneng.org.choices import OFFICE_ROLES, Role
 
 LEDGER_ROLES = (*sorted(OFFICE_ROLES), Role.LEADER, Role.UNIT_LIAISON, Role.UNIT_HEAD)
@@ -69,7 +69,7 @@ def ledger(request):
     form = LedgerFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {"sort": "-registered_at"}
     qs = ledger_page_cases(ledger_cases(user=request.user, filters=filters))
-    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = ledger_rows(cases=list(page_obj.object_list), user=request.user)
     context = {
         "filter_form": form if request.GET else LedgerFilterForm(),
@@ -157,7 +157,7 @@ def ledger_major(request):
     form = LedgerFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {"sort": "-registered_at"}
     qs = major_register(user=request.user, filters=filters)
-    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "cases/ledger_major.html",

@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
@@ -35,6 +34,7 @@ from xiaoneng.cases.choices import (
     Channel,
     DispatchMode,
     LinkKind,
+    RatingLevel,
     ReturnRuling,
     Satisfaction,
     Solved,
@@ -78,6 +78,7 @@ from xiaoneng.cases.services import (
 )
 from xiaoneng.cases.views.attachments import attachment_panel_context
 from xiaoneng.core.forms import apply_service_error
+from xiaoneng.core.pagination import CappedPaginator
 from xiaoneng.org.choices import OFFICE_ROLES, READ_ALL_ROLES, UNIT_ROLES, Role
 from xiaoneng.org.selectors import unit_tree
 from xiaoneng.workdays.calendar import CALENDAR_TZ, due_day
@@ -168,7 +169,7 @@ def queues(request):
     cases = queue_cases(user=request.user, queue=active)
     if q:
         cases = cases.filter(Q(number__icontains=q) | Q(summary__icontains=q))
-    page_obj = Paginator(cases.order_by("registered_at", "id"), QUEUE_PAGE_SIZE).get_page(
+    page_obj = CappedPaginator(cases.order_by("registered_at", "id"), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {
@@ -197,7 +198,7 @@ def case_list_view(request):
     )
     data = filter_form.cleaned_data if filter_form.is_valid() else {}
     cases = case_filter(case_list(user=request.user, status=data.get("status") or None), data)
-    page_obj = Paginator(cases.order_by("-registered_at", "-id"), LIST_PAGE_SIZE).get_page(
+    page_obj = CappedPaginator(cases.order_by("-registered_at", "-id"), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {
@@ -367,6 +368,7 @@ _DETAIL_LABELS = {
     "note": gettext_lazy("Note"),
     "ruling": gettext_lazy("Ruling"),
     "satisfaction": gettext_lazy("Satisfaction"),
+    "rating": gettext_lazy("Rating"),
     "solved": gettext_lazy("Problem solved"),
     "days": gettext_lazy("Working days"),
     "leader": gettext_lazy("Leader"),
@@ -387,6 +389,7 @@ _DETAIL_CHOICES = {
     "level": SupervisionLevel,
     "ruling": ReturnRuling,
     "satisfaction": Satisfaction,
+    "rating": RatingLevel,
     "solved": Solved,
     "stage": Stage,
 }
@@ -474,7 +477,7 @@ def case_page_context(*, request, case: Case, identity=None) -> dict:
         assignment_rows.append({"assignment": assignment, "deadlines": deadlines})
     open_deadlines = [
         deadline_row(row["deadline"], DeadlineStatus(row["status"]))
-        for row in case_open_deadlines(case=case, now=now)
+        for row in case_open_deadlines(case=case, now=now, warning_share=share)
     ]
     links = case_links(case=case, user=user)
     link_rows = [
@@ -496,7 +499,7 @@ def case_page_context(*, request, case: Case, identity=None) -> dict:
         "assignment_actions": {
             a.pk: assignment_actions(assignment=a, user=user) for a in assignments
         },
-        "my_assignments": assignment_open_for(case=case, user=user),
+        "my_assignments": assignment_open_for(case=case, user=user, assignments=assignments),
         "assignment_rows": assignment_rows,
         "open_deadlines": open_deadlines,
         "complainant": complainant_masked(case=case),
@@ -509,7 +512,7 @@ def case_page_context(*, request, case: Case, identity=None) -> dict:
         **case_related(case=case, user=user),
         # The attachment panel (cases/partials/attachment_panel.html, the attachments
         # engineer's): attachments (selectors.case_attachments), upload form, release rights.
-        **attachment_panel_context(case=case, user=user),
+        **attachment_panel_context(case=case, user=user, assignments=assignments),
     }
 
 

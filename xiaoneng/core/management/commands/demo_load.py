@@ -33,6 +33,10 @@ class Command(BaseCommand):
             cases = demo_cases_load()
             if cases:
                 self.stdout.write(f"Demo cases registered: {cases}.")
+            from xiaoneng.assessments.demo import demo_assessment_load
+
+            if demo_assessment_load():
+                self.stdout.write("Demo assessment scheme created and computed.")
         if quiet_logins:
             return
         with translation.override("zh-hans"):
