@@ -545,10 +545,6 @@ def main() -> None:
     from xiaoneng.cases.figures import figures_rebuild
 
     figures_rebuild()  # the statistics' pre-aggregated sums, as the services keep them
-    with raw.cursor() as cur:
-        cur.execute("ANALYZE cases_casefigures")
-        cur.execute("ANALYZE cases_figuresday")
-        cur.execute("ANALYZE cases_figuresmonth")
     print(f"statistics' sums rebuilt in {time.perf_counter() - t2:.1f} s; "
           f"total {time.perf_counter() - t0:.1f} s")  # fmt: skip
 

@@ -24,7 +24,6 @@ WORK=$(mktemp -d /tmp/xn-bench.XXXXXX); GPID=""
 stop_server() { if [ -n "$GPID" ]; then kill "$GPID" 2>/dev/null || true; wait "$GPID" 2>/dev/null || true; GPID=""; fi; }
 trap 'stop_server; rm -rf "$WORK"' EXIT
 manage() { (cd "$ROOT" && timeout 1800 "$PY" manage.py "$@"); }
-manage_nc() { (cd "$ROOT" && timeout 1800 "$PY" manage.py "$@" --skip-checks); }
 get() { curl -s --max-time 120 "$@"; }
 token() { grep -o 'name="csrfmiddlewaretoken" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
 cookie() { awk -v n="$1" '$6 == n { print $7 }' "$2"; }

@@ -198,6 +198,10 @@ def figures_rebuild(*, progress=None) -> int:
                 ],
                 batch_size=1000,
             )
+    if connection.vendor == "postgresql":  # fresh statistics for the planner (new rows)
+        with connection.cursor() as cursor:
+            for model in (CaseFigures, FiguresDay, FiguresMonth):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return count
 
 
