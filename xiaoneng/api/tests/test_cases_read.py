@@ -211,3 +211,34 @@ def test_the_case_shows_what_the_caller_may_do(as_user, supervisor, handler_a, h
     assert [d["stage"] for d in unit["assignments"][0]["deadlines"]] == ["signing", "handling"]
     assert unit["assignments"][0]["deadlines"][1]["status"] == "normal"
     assert Case.objects.get().version == office["version"]
+
+
+def test_the_list_runs_a_fixed_number_of_queries(
+    as_user, supervisor, clerk, category, unit_a, many, steady_calendar
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(supervisor)
+    client.get("/cases", {"limit": 50})  # the token's first call writes its last use
+
+    def count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/cases", {"limit": 50}).json()
+        return len(queries), len(page["items"])
+
+    few, rows = count()
+    assert rows == 9
+    for i in range(12):
+        s.case_register(
+            actor=clerk,
+            channel="phone",
+            category=category,
+            summary=f"追加{i}",
+            content=f"追加内容{i}",
+            complainant=s.ComplainantData(name=f"追加人{i}", phone=f"1390000000{i % 10}"),
+            subject_units=[unit_a],
+        )
+    many_queries, rows = count()
+    assert rows == 21
+    assert many_queries <= few
