@@ -214,3 +214,7 @@ if XIAONENG_WORKER_INTERVAL < 1:
 # REST API (/api/v1/, docs/api.md): calls per token and minute, and the largest JSON body.
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+
+# Ledger exports (Excel) of up to this many rows are written while the reader waits; larger
+# ones are written by the background worker and offered for download when ready.
+XIAONENG_EXPORT_INLINE_ROWS = env_int("XIAONENG_EXPORT_INLINE_ROWS", 10_000)

@@ -181,3 +181,10 @@ class AttachmentKind(models.TextChoices):
     REDACTED = "redacted", _("Redacted copy")
     EVIDENCE = "evidence", _("Evidence")
     REPLY = "reply", _("Reply material")
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being written")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")

@@ -3,7 +3,7 @@ rows instead of every case of the year.
 
 Each case has one ``CaseFigures`` row: its registration day, lead (or sole) handling unit,
 category and a 0/1 per figure, computed with the very conditions the statistics define
-(``statistics.figure_measures``). ``FiguresDay`` and ``FiguresMonth`` hold the sums per day
+(``statistics.figure_conditions``). ``FiguresDay`` and ``FiguresMonth`` hold the sums per day
 (or month), unit and category. ``figures_refresh`` runs inside the transaction of every
 change to a case (the case services call it with their audit row), so the sums are never
 stale once a change has committed: it recomputes the case's row, and where it differs, takes
@@ -21,12 +21,26 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case as Choose
+from django.db.models import (
+    DateTimeField,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from xiaoneng.cases.choices import OPEN_STATUSES
 from xiaoneng.cases.models import Case, CaseFigures, Deadline, FiguresDay, FiguresMonth
-from xiaoneng.cases.statistics import ROLLED_UP, figure_measures, lead_assignments
+from xiaoneng.cases.statistics import ROLLED_UP, figure_conditions, lead_assignments
 
 #: (day, unit id or 0, category id) and the figures, in ``ROLLED_UP`` order.
 Key = tuple[date, int, int]
@@ -34,10 +48,18 @@ Key = tuple[date, int, int]
 Fact = tuple[Key, tuple[int, ...], datetime | None]
 
 CHUNK = 5000
+#: Case ids per INSERT ... SELECT of a rebuild.
+REBUILD_RANGE = 100_000
 
 
-def _facts(cases) -> dict[int, Fact]:
-    """The figures of ``cases`` (a Case queryset) as they stand, by case id."""
+#: The columns of ``CaseFigures`` that ``_fact_rows`` selects, in its order.
+FACT_COLUMNS = ("case_id", "day", "unit_id", "category_id", "running_due", *ROLLED_UP)
+
+
+def _fact_rows(cases) -> QuerySet:
+    """The figures of ``cases`` (a Case queryset) as they stand, one row per case with the
+    values of ``FACT_COLUMNS`` under the aliases ``f_<column>``: computed by the database, so
+    that a rebuild inserts them with one INSERT ... SELECT."""
     lead_unit = Subquery(
         lead_assignments().filter(case=OuterRef("pk")).order_by().values("unit_id")[:1]
     )
@@ -48,25 +70,40 @@ def _facts(cases) -> dict[int, Fact]:
         .order_by("due_at")
         .values("due_at")[:1]
     )
-    measures = {name: figure_measures("")[name] for name in ROLLED_UP}
-    rows = (
-        cases.order_by()
-        .values("pk", "registered_at", "category_id", "status")
-        .annotate(lead_unit=lead_unit, running_due=running_due, **measures)
-    )
-    tz = timezone.get_default_timezone()
-    return {
-        row["pk"]: (
-            (
-                row["registered_at"].astimezone(tz).date(),
-                row["lead_unit"] or 0,
-                row["category_id"],
-            ),
-            tuple(row[name] for name in ROLLED_UP),
-            row["running_due"] if row["status"] in OPEN_STATUSES else None,
-        )
-        for row in rows
+    conditions = figure_conditions("")
+    figures = {
+        f"f_{name}": Value(1)
+        if conditions[name] is None
+        else Choose(When(conditions[name], then=Value(1)), default=Value(0))
+        for name in ROLLED_UP
     }
+    return (
+        cases.order_by()
+        .annotate(
+            f_case_id=F("pk"),
+            f_day=TruncDate("registered_at", tzinfo=timezone.get_default_timezone()),
+            f_unit_id=Coalesce(lead_unit, Value(0), output_field=IntegerField()),
+            f_category_id=F("category_id"),
+            f_running_due=Choose(
+                When(status__in=OPEN_STATUSES, then=running_due),
+                default=None,
+                output_field=DateTimeField(),
+            ),
+            **figures,
+        )
+        .values(*(f"f_{column}" for column in FACT_COLUMNS))
+    )
+
+
+def _facts(cases) -> dict[int, Fact]:
+    """The figures of ``cases`` (a Case queryset) as they stand, by case id."""
+    facts = {}
+    for row in _fact_rows(cases):
+        case_id, day, unit_id, category_id, running_due, *figures = (
+            row[f"f_{column}"] for column in FACT_COLUMNS
+        )
+        facts[case_id] = ((day, unit_id, category_id), tuple(figures), running_due)
+    return facts
 
 
 def _stored(row: CaseFigures) -> Fact:
@@ -157,47 +194,57 @@ def figures_refresh(*, case_ids: Iterable[int]) -> None:
     _apply(sums)
 
 
+def _insert_select(model, columns: Iterable[str], rows: QuerySet, names: Iterable[str]) -> None:
+    """``INSERT INTO model (columns) SELECT names FROM (rows)``: the database copies the
+    values of a values queryset, selected by the names they have in its SQL."""
+    quote = connection.ops.quote_name
+    sql, params = rows.query.sql_with_params()
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 (names from the models)
+            f"SELECT {', '.join(quote(n) for n in names)} FROM ({sql}) AS figures_source",
+            params,
+        )
+
+
 def figures_rebuild(*, progress=None) -> int:
-    """Recompute every case's figures and the sums from scratch; returns the number of
-    cases. Runs in one transaction: readers see the old sums until it commits."""
+    """Recompute every case's figures and the sums from scratch, in the database (INSERT ...
+    SELECT, a range of case ids at a time); returns the number of cases. Runs in one
+    transaction: readers see the old sums until it commits."""
     count = 0
     with transaction.atomic():
         CaseFigures.objects.all().delete()
         FiguresDay.objects.all().delete()
         FiguresMonth.objects.all().delete()
-        sums: dict = defaultdict(lambda: [0] * len(ROLLED_UP))
-        last = 0
-        while True:
-            ids = list(
-                Case.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:CHUNK]
+        bounds = Case.objects.aggregate(first=Min("pk"), last=Max("pk"))
+        start = bounds["first"] or 0
+        while bounds["last"] is not None and start <= bounds["last"]:
+            end = start + REBUILD_RANGE
+            cases = Case.objects.filter(pk__gte=start, pk__lt=end)
+            _insert_select(
+                CaseFigures, FACT_COLUMNS, _fact_rows(cases), [f"f_{c}" for c in FACT_COLUMNS]
             )
-            if not ids:
-                break
-            last = ids[-1]
-            facts = _facts(Case.objects.filter(pk__gte=ids[0], pk__lte=last))
-            CaseFigures.objects.bulk_create(
-                [CaseFigures(case_id=pk, **_values(fact)) for pk, fact in facts.items()],
-                batch_size=1000,
-            )
-            for key, figures, _due in facts.values():
-                _add(sums, key, figures, +1)
-            count += len(facts)
+            count += cases.count()
+            start = end
             if progress:
                 progress(count)
-        for grain, model, field in (("day", FiguresDay, "day"), ("month", FiguresMonth, "month")):
-            model.objects.bulk_create(
-                [
-                    model(
-                        **{field: when},
-                        unit_id=unit_id,
-                        category_id=category_id,
-                        **dict(zip(ROLLED_UP, values, strict=True)),
-                    )
-                    for (g, when, unit_id, category_id), values in sorted(sums.items())
-                    if g == grain
-                ],
-                batch_size=1000,
-            )
+        sums = {f"s_{name}": Sum(name) for name in ROLLED_UP}
+        _insert_select(
+            FiguresDay,
+            ("day", "unit_id", "category_id", *ROLLED_UP),
+            CaseFigures.objects.order_by().values("day", "unit_id", "category_id").annotate(**sums),
+            ("day", "unit_id", "category_id", *sums),
+        )
+        _insert_select(
+            FiguresMonth,
+            ("month", "unit_id", "category_id", *ROLLED_UP),
+            FiguresDay.objects.order_by()
+            .annotate(s_month=TruncMonth("day"))
+            .values("s_month", "unit_id", "category_id")
+            .annotate(**sums),
+            ("s_month", "unit_id", "category_id", *sums),
+        )
     if connection.vendor == "postgresql":  # fresh statistics for the planner (new rows)
         with connection.cursor() as cursor:
             for model in (CaseFigures, FiguresDay, FiguresMonth):

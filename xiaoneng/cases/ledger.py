@@ -39,8 +39,13 @@ from xiaoneng.cases.models import Assignment, Case, CaseEvent, Deadline, Milesto
 from xiaoneng.cases.search import text_q
 from xiaoneng.cases.selectors import case_rows, case_visible_q, complainant_masked, is_office
 from xiaoneng.cases.statistics import CONCLUDED_STATUSES, late_handling
+from xiaoneng.org.choices import OFFICE_ROLES, Role
 from xiaoneng.org.selectors import user_scope
 from xiaoneng.workdays.calendar import CALENDAR_TZ
+
+#: Who may read the ledger: office roles, leaders, unit liaisons and unit heads (unit roles
+#: see their own units' cases only, and no complainant column).
+LEDGER_ROLES = (*sorted(OFFICE_ROLES), Role.LEADER, Role.UNIT_LIAISON, Role.UNIT_HEAD)
 
 PAGE_SIZE = 50
 PRINT_LIMIT = 500
@@ -214,33 +219,76 @@ def ledger_page_cases(qs: QuerySet[Case]) -> QuerySet[Case]:
 # --- the export --------------------------------------------------------------------------
 
 
-def export_cases(qs: QuerySet[Case], *, now: dt.datetime | None = None) -> QuerySet[Case]:
-    """The ledger's cases as the export reads them, for ``iterator(chunk_size=...)``: the
-    units prefetched per chunk and the overdue flag annotated (a deadline passed while open,
-    or completed after it was due)."""
+#: What the export reads of each case (the rest: the units, per chunk of cases).
+EXPORT_FIELDS = (
+    "pk",
+    "number",
+    "registered_at",
+    "channel",
+    "category__name",
+    "urgency",
+    "summary",
+    "status",
+    "finding",
+    "satisfaction",
+    "solved",
+    "closed_at",
+    "was_overdue",
+    "return_count",
+    "redo_count",
+)
+
+
+def export_cases(qs: QuerySet[Case], *, now: dt.datetime | None = None) -> QuerySet:
+    """The ledger's cases as the export reads them: plain values (``EXPORT_FIELDS``) with the
+    overdue flag annotated (a deadline passed while open, or completed after it was due)."""
     now = now or timezone.now()
     overdue = Deadline.objects.filter(case=OuterRef("pk")).filter(
         Q(completed_at__isnull=True, suspended_at__isnull=True, due_at__lte=now)
         | Q(completed_at__gt=F("due_at"))
     )
-    return (
-        qs.select_related("category")
-        .annotate(was_overdue=Exists(overdue))
-        .prefetch_related(
-            "subject_units",
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.exclude(status=AssignmentStatus.WITHDRAWN)
-                .select_related("unit")
-                .order_by("id"),
-                to_attr="current_assignments",
-            ),
-        )
+    return qs.annotate(was_overdue=Exists(overdue)).values(*EXPORT_FIELDS)
+
+
+def _unit_names(rows) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    for case_id, short_name, name in rows:
+        names.setdefault(case_id, []).append(short_name or name)
+    return names
+
+
+def _with_units(chunk: list[dict]) -> list[dict]:
+    """``chunk`` with each case's units complained about and handling units (not withdrawn),
+    read in two queries for the whole chunk."""
+    ids = [row["pk"] for row in chunk]
+    subject = _unit_names(
+        Case.subject_units.through.objects.filter(case_id__in=ids)
+        .order_by("id")
+        .values_list("case_id", "unit__short_name", "unit__name")
     )
+    handling = _unit_names(
+        Assignment.objects.filter(case_id__in=ids)
+        .exclude(status=AssignmentStatus.WITHDRAWN)
+        .order_by("id")
+        .values_list("case_id", "unit__short_name", "unit__name")
+    )
+    for row in chunk:
+        row["subject_units"] = subject.get(row["pk"], [])
+        row["handling_units"] = handling.get(row["pk"], [])
+    return chunk
 
 
-def export_iter(qs: QuerySet[Case], *, chunk_size: int = 2000) -> Iterator[Case]:
-    return export_cases(qs).iterator(chunk_size=chunk_size)
+def export_iter(qs: QuerySet[Case], *, chunk_size: int = 2000) -> Iterator[dict]:
+    """The export's rows (dicts of ``EXPORT_FIELDS`` and the two unit lists) in the ledger's
+    order, read with a server-side cursor in chunks: memory stays flat."""
+    chunk: list[dict] = []
+    for row in export_cases(qs).iterator(chunk_size=chunk_size):
+        chunk.append(row)
+        if len(chunk) == chunk_size:
+            yield from _with_units(chunk)
+            chunk = []
+    if chunk:
+        yield from _with_units(chunk)
 
 
 # --- the major-issue register (重大问题挂号销号台账) -----------------------------------------

@@ -22,6 +22,7 @@ from xiaoneng.cases.choices import (
     CaseStatus,
     Channel,
     DispatchMode,
+    ExportStatus,
     Finding,
     LinkKind,
     ReminderKind,
@@ -848,3 +849,50 @@ class FiguresMonth(FigureCounts):
                 fields=["month", "unit_id", "category_id"], name="cases_figuresmonth_key"
             )
         ]
+
+
+def export_path(instance: LedgerExport, filename: str) -> str:
+    return f"exports/{instance.requested_at:%Y/%m}/{uuid.uuid4().hex}.xlsx"
+
+
+class LedgerExport(models.Model):
+    """A ledger export too large to write while the reader waits: the background worker
+    writes it to a file under a generated name, which only the person who asked for it can
+    download, until it expires."""
+
+    requested_by = models.ForeignKey(
+        USER, on_delete=models.CASCADE, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested"))
+    query = models.TextField(_("filter"), blank=True)
+    filters = models.JSONField(_("filters as audited"), default=dict)
+    description = models.TextField(_("filters in words"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("rows expected"), default=0)
+    rows = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to=export_path, max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("ledger export")
+        verbose_name_plural = _("ledger exports")
+        indexes = [models.Index(fields=["requested_by", "-requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.requested_by_id} {self.requested_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        return min(99, int(100 * self.rows / self.total)) if self.total else 0

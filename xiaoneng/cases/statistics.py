@@ -189,40 +189,45 @@ def late_handling(case_ref) -> QuerySet[Deadline]:
     ).exclude(assignment__status=AssignmentStatus.WITHDRAWN)
 
 
-def figure_measures(prefix: str, now: datetime | None = None) -> dict[str, Count]:
-    """The conditional counts of every figure; ``prefix`` leads from the queried model to the
-    case ("" on Case, "case__" on Assignment). "Overdue now" only when ``now`` is given."""
+def figure_conditions(prefix: str, now: datetime | None = None) -> dict[str, Q | None]:
+    """The condition of every figure on one case (None: every case counts); ``prefix`` leads
+    from the queried model to the case ("" on Case, "case__" on Assignment). "Overdue now"
+    only when ``now`` is given."""
     p = prefix
     case_ref = OuterRef("case_id" if p else "pk")
     late = late_handling(case_ref)
     concluded = Q(**{f"{p}status__in": CONCLUDED_STATUSES})
     answered = Q(**{f"{p}satisfaction__in": ANSWERED})
-    counted = "case_id" if p else "pk"
-
-    def count(condition: Q | None = None) -> Count:
-        # A case has one lead (or sole) assignment that is not withdrawn: no DISTINCT needed.
-        return Count(counted, filter=condition)
-
-    measures = {
-        "received": count(),
-        "accepted": count(Q(**{f"{p}status__in": ACCEPTED_STATUSES})),
-        "dispatched": count(Q(**{f"{p}status__in": DISPATCHED_STATUSES})),
-        "concluded": count(concluded),
-        "on_time": count(concluded & ~Q(Exists(late))),
-        "with_finding": count(concluded & Q(**{f"{p}finding__in": ALL_FINDINGS})),
-        "substantiated": count(concluded & Q(**{f"{p}finding__in": SUBSTANTIATED})),
-        "answered": count(answered),
-        "satisfied": count(Q(**{f"{p}satisfaction__in": SATISFIED})),
-        "solved": count(answered & Q(**{f"{p}solved": Solved.SOLVED})),
-        "supervised": count(Q(**{f"{p}is_supervised": True})),
-        "returned": count(Q(**{f"{p}return_count__gt": 0})),
-        "redone": count(Q(**{f"{p}redo_count__gt": 0})),
+    conditions: dict[str, Q | None] = {
+        "received": None,
+        "accepted": Q(**{f"{p}status__in": ACCEPTED_STATUSES}),
+        "dispatched": Q(**{f"{p}status__in": DISPATCHED_STATUSES}),
+        "concluded": concluded,
+        "on_time": concluded & ~Q(Exists(late)),
+        "with_finding": concluded & Q(**{f"{p}finding__in": ALL_FINDINGS}),
+        "substantiated": concluded & Q(**{f"{p}finding__in": SUBSTANTIATED}),
+        "answered": answered,
+        "satisfied": Q(**{f"{p}satisfaction__in": SATISFIED}),
+        "solved": answered & Q(**{f"{p}solved": Solved.SOLVED}),
+        "supervised": Q(**{f"{p}is_supervised": True}),
+        "returned": Q(**{f"{p}return_count__gt": 0}),
+        "redone": Q(**{f"{p}redo_count__gt": 0}),
     }
     if now is not None:
-        measures["overdue"] = count(
-            Q(**{f"{p}status__in": OPEN_STATUSES}) & Q(Exists(overdue_deadlines(case_ref, now)))
+        conditions["overdue"] = Q(**{f"{p}status__in": OPEN_STATUSES}) & Q(
+            Exists(overdue_deadlines(case_ref, now))
         )
-    return measures
+    return conditions
+
+
+def figure_measures(prefix: str, now: datetime | None = None) -> dict[str, Count]:
+    """The conditional counts of every figure (``figure_conditions``) over the queried rows.
+    A case has one lead (or sole) assignment that is not withdrawn: no DISTINCT needed."""
+    counted = "case_id" if prefix else "pk"
+    return {
+        name: Count(counted, filter=condition)
+        for name, condition in figure_conditions(prefix, now).items()
+    }
 
 
 def overdue_deadlines(case_ref, now: datetime) -> QuerySet[Deadline]:

@@ -24,6 +24,15 @@ _SCHEDULE_LOCK = 0x786E_6573  # "xnes"
 
 
 @task()
+def write_ledger_export(export_id: int) -> dict[str, object]:
+    """Write a ledger export too large to write while its reader waits."""
+    from xiaoneng.cases.exports import ledger_export_run
+
+    export = ledger_export_run(export=export_id)
+    return {"export": export.pk, "status": export.status, "rows": export.rows}
+
+
+@task()
 def escalate_deadlines() -> dict[str, int]:
     """Run the deadline escalation chain once; returns the counts per kind."""
     return deadlines_escalate().as_dict()

@@ -123,3 +123,20 @@ class LedgerFilterForm(BootstrapMixin, forms.Form):
             for name in FILTER_FIELDS
             if self.data.get(name) not in (None, "")
         }
+
+    def describe(self) -> str:
+        """The valid filters in words ("Status: In progress; Channel: Phone"), for a reader."""
+        parts = []
+        for name, value in self.filters().items():
+            if name == "sort" or value in (None, "", [], False):
+                continue
+            field = self.fields[name]
+            choices = dict(getattr(field, "choices", None) or [])
+            if isinstance(value, list):
+                shown = "、".join(str(choices.get(v, v)) for v in value)
+            elif value is True:
+                shown = str(_("Yes"))
+            else:
+                shown = str(choices.get(value, value)) if isinstance(value, str) else str(value)
+            parts.append(f"{field.label}: {shown}")
+        return "; ".join(parts)

@@ -126,3 +126,20 @@ def test_concurrent_registrations_into_the_same_sums_add_up(register, category):
     assert row.received == 5
     assert FiguresMonth.objects.get(month=date(2025, 3, 1), category_id=category.pk).received == 5
     assert figures_verify() == []
+
+
+def test_a_case_counts_on_its_local_day_and_month(register, category):
+    # 23:30 on 31 March in Beijing is 15:30 UTC: the case belongs to 31 March and to March,
+    # both when its service keeps the sums and after a rebuild in the database.
+    register(now=at(2025, 3, 31, 23, 30), summary="月末深夜登记的件")
+    register(now=at(2025, 4, 1, 0, 10), summary="月初凌晨登记的件")
+    for _ in range(2):
+        days = dict(
+            FiguresDay.objects.filter(category_id=category.pk).values_list("day", "received")
+        )
+        assert days == {date(2025, 3, 31): 1, date(2025, 4, 1): 1}
+        months = dict(
+            FiguresMonth.objects.filter(category_id=category.pk).values_list("month", "received")
+        )
+        assert months == {date(2025, 3, 1): 1, date(2025, 4, 1): 1}
+        assert figures_rebuild() == 2

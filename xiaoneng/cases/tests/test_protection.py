@@ -53,7 +53,8 @@ from xiaoneng.audit.models import AuditEntry
 from xiaoneng.cases import attachments as att
 from xiaoneng.cases import services as s
 from xiaoneng.cases.escalation import deadlines_escalate
-from xiaoneng.cases.models import Assignment, Attachment, Case, CaseEvent
+from xiaoneng.cases.exports import ledger_export_request, ledger_export_run
+from xiaoneng.cases.models import Assignment, Attachment, Case, CaseEvent, LedgerExport
 from xiaoneng.cases.protection import Identity, identity_in_file, scrub_identity
 from xiaoneng.cases.selectors import OFFICE_QUEUES, UNIT_QUEUES
 from xiaoneng.cases.tests.test_attachments import JPEG, PDF, docx
@@ -390,6 +391,8 @@ def world(
             actor=p["director"], bulletin=bulletin, visibility="public", now=at(21, 12)
         )
         s.complainant_reveal(actor=p["clerk"], case=case)
+        for reader in ("supervisor", "liaison_a"):  # exports written by the background worker
+            ledger_export_run(export=ledger_export_request(user=p[reader], query="", filters={}))
         filed, open311_keys = file_through_open311(p, office, unit_a, case.category)
     case.refresh_from_db()
     assert case.status == "closed"
@@ -514,6 +517,12 @@ FILL = {
             "bulletin_publish",
             "bulletin_docx",
         )
+    },
+    **{
+        f"cases:{name}": lambda w, user: [
+            {"pk": pk} for pk in LedgerExport.objects.values_list("pk", flat=True)
+        ]
+        for name in ("ledger_export_status", "ledger_export_file")
     },
     "notifications:notification_read": lambda w, user: [
         {"pk": pk}

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xiaoneng.cases.exports import (
+    EXPORT_RETENTION,
+    export_fits_inline,
+    export_inline_rows,
+    ledger_export_download,
+    ledger_export_list,
+    ledger_export_request,
+)
 from xiaoneng.cases.exports import ledger_export as export_service
 from xiaoneng.cases.forms.ledger import LedgerFilterForm
 from xiaoneng.cases.ledger import (
+    LEDGER_ROLES,
     PAGE_SIZE,
     PRINT_LIMIT,
     SORTS,
@@ -28,13 +37,11 @@ from xiaoneng.cases.ledger import (
     major_register,
     major_rows,
 )
+from xiaoneng.cases.models import LedgerExport
 from xiaoneng.cases.selectors import is_office, saved_view_list
 from xiaoneng.cases.services import saved_view_delete, saved_view_save
 from xiaoneng.cases.views.pages import _case_roles_required, _is_htmx
 from xiaoneng.core.pagination import CappedPaginator
-from xiaoneng.org.choices import OFFICE_ROLES, Role
-
-LEDGER_ROLES = (*sorted(OFFICE_ROLES), Role.LEADER, Role.UNIT_LIAISON, Role.UNIT_HEAD)
 
 #: The columns a reader can sort the page by (header → ?sort= key).
 SORTABLE = tuple(SORTS)
@@ -113,19 +120,81 @@ def saved_view_remove(request, pk: int):
     return redirect("cases:ledger")
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@require_GET
 @_case_roles_required(*LEDGER_ROLES)
 def ledger_export(request):
+    """The filtered ledger as an Excel file, written at once when it is small enough; a
+    larger one is offered to the background worker (a page with one button)."""
     form = LedgerFilterForm(request.GET)
     filters = form.filters()
     cases = ledger_cases(user=request.user, filters=filters)
+    if not export_fits_inline(cases):
+        return render(
+            request,
+            "cases/ledger_export_confirm.html",
+            {"query": _export_query(request), "limit": export_inline_rows()},
+        )
     out, _count = export_service(user=request.user, cases=cases, filters=form.audit_data())
     name = f"ledger-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    return FileResponse(
-        out,
-        as_attachment=True,
-        filename=name,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
+
+
+@require_http_methods(["GET", "POST"])
+@_case_roles_required(*LEDGER_ROLES)
+def ledger_exports(request):
+    """The person's own exports written in the background (GET), or a new one (POST
+    ``query``: the ledger's filter)."""
+    if request.method == "POST":
+        query = request.POST.get("query", "")
+        form = LedgerFilterForm(QueryDict(query))
+        try:
+            ledger_export_request(
+                user=request.user,
+                query=query,
+                filters=form.audit_data(),
+                description=form.describe(),
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The export is being written in the background; it can be downloaded here "
+                    "when it is ready."
+                ),
+            )
+        return redirect("cases:ledger_exports")
+    return render(
+        request,
+        "cases/ledger_exports.html",
+        {
+            "exports": ledger_export_list(user=request.user),
+            "retention_days": EXPORT_RETENTION.days,
+        },
     )
+
+
+@require_GET
+@_case_roles_required(*LEDGER_ROLES)
+def ledger_export_status(request, pk: int):
+    """One of the person's exports as a table row (polled while it is being written)."""
+    export = get_object_or_404(ledger_export_list(user=request.user), pk=pk)
+    return render(request, "cases/partials/ledger_export_row.html", {"export": export})
+
+
+@require_GET
+@_case_roles_required(*LEDGER_ROLES)
+def ledger_export_file(request, pk: int):
+    try:
+        handle, name = ledger_export_download(user=request.user, pk=pk)
+    except LedgerExport.DoesNotExist:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
 
 
 @_case_roles_required(*LEDGER_ROLES)
@@ -174,6 +243,9 @@ urlpatterns = [
     path("ledger/views/<int:pk>/delete/", saved_view_remove, name="saved_view_delete"),
     path("ledger/", ledger, name="ledger"),
     path("ledger/export.xlsx", ledger_export, name="ledger_export"),
+    path("ledger/exports/", ledger_exports, name="ledger_exports"),
+    path("ledger/exports/<int:pk>/", ledger_export_status, name="ledger_export_status"),
+    path("ledger/exports/<int:pk>/file/", ledger_export_file, name="ledger_export_file"),
     path("ledger/print/", ledger_print, name="ledger_print"),
     path("ledger/major/", ledger_major, name="ledger_major"),
 ]
