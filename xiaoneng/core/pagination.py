@@ -9,12 +9,20 @@ from django.utils.functional import cached_property
 
 #: Rows counted at most (200 pages of 50).
 COUNT_CAP = 10_000
+#: Rows counted at most for a text search (20 pages of 50): a frequent word matches a large
+#: share of the cases, and the database would otherwise read ten times as many rows to count
+#: them; whoever searches refines the words rather than paging beyond.
+SEARCH_COUNT_CAP = 1_000
 
 
 class CappedPaginator(Paginator):
-    def __init__(self, object_list, per_page, cap: int | None = None, **kwargs):
+    def __init__(
+        self, object_list, per_page, cap: int | None = None, *, searching: bool = False, **kwargs
+    ):
         super().__init__(object_list, per_page, **kwargs)
-        self.cap = COUNT_CAP if cap is None else cap
+        if cap is None:
+            cap = SEARCH_COUNT_CAP if searching else COUNT_CAP
+        self.cap = cap
 
     @cached_property
     def _capped_count(self) -> int:

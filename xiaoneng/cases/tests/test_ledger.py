@@ -336,19 +336,31 @@ def test_a_long_result_is_counted_up_to_a_cap(register, supervisor, password, mo
     monkeypatch.setattr("xiaoneng.cases.views.ledger.PAGE_SIZE", 2)
     _bulk_register(register, 5)
     client = login(supervisor, password)
-    response = client.get(URL, {"q": "批量"})
+    response = client.get(URL, {"channel": "phone"})
     paginator = response.context["page_obj"].paginator
     assert (paginator.count, paginator.capped, paginator.num_pages) == (4, True, 2)
     assert 'data-testid="ledger-count"' in response.content.decode()
     assert (
         "the first 4 are listed"
-        in client.get(URL, {"q": "批量"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        in client.get(URL, {"channel": "phone"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     )
-    last = client.get(URL, {"q": "批量", "page": 2}).context["rows"]
+    last = client.get(URL, {"channel": "phone", "page": 2}).context["rows"]
     assert len(last) == 2  # the 5th case lies beyond the cap
     monkeypatch.setattr("xiaoneng.core.pagination.COUNT_CAP", 5)
-    exact = client.get(URL, {"q": "批量"}).context["page_obj"].paginator
+    exact = client.get(URL, {"channel": "phone"}).context["page_obj"].paginator
     assert (exact.count, exact.capped, exact.num_pages) == (5, False, 3)
+
+
+def test_a_text_search_is_counted_up_to_a_lower_cap(register, supervisor, password, monkeypatch):
+    monkeypatch.setattr("xiaoneng.core.pagination.SEARCH_COUNT_CAP", 3)
+    _bulk_register(register, 5)
+    client = login(supervisor, password)
+    searched = client.get(URL, {"q": "批量"}).context["page_obj"].paginator
+    assert (searched.count, searched.capped) == (3, True)
+    listed = client.get(URL, {"channel": "phone"}).context["page_obj"].paginator
+    assert (listed.count, listed.capped) == (5, False)
+    case_list = client.get(reverse("cases:case_list"), {"q": "批量"}).context["page_obj"]
+    assert (case_list.paginator.count, case_list.paginator.capped) == (3, True)
 
 
 # --- the printable register --------------------------------------------------------------

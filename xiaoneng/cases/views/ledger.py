@@ -76,7 +76,9 @@ def ledger(request):
     form = LedgerFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {"sort": "-registered_at"}
     qs = ledger_page_cases(ledger_cases(user=request.user, filters=filters))
-    page_obj = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = CappedPaginator(qs, PAGE_SIZE, searching=bool(filters.get("q"))).get_page(
+        request.GET.get("page")
+    )
     rows = ledger_rows(cases=list(page_obj.object_list), user=request.user)
     context = {
         "filter_form": form if request.GET else LedgerFilterForm(),

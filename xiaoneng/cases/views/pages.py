@@ -198,9 +198,9 @@ def case_list_view(request):
     )
     data = filter_form.cleaned_data if filter_form.is_valid() else {}
     cases = case_filter(case_list(user=request.user, status=data.get("status") or None), data)
-    page_obj = CappedPaginator(cases.order_by("-registered_at", "-id"), LIST_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page_obj = CappedPaginator(
+        cases.order_by("-registered_at", "-id"), LIST_PAGE_SIZE, searching=bool(data.get("q"))
+    ).get_page(request.GET.get("page"))
     context = {
         "filter_form": filter_form,
         "page_obj": page_obj,

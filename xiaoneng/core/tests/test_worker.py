@@ -254,3 +254,48 @@ def test_demo_serve_runs_the_worker_beside_the_web_server_and_stops_it(monkeypat
     # The server stopped by itself: nothing to send it; the worker gets SIGTERM.
     assert (web.signals, worker.signals) == ([], [signal.SIGTERM])
     assert out.getvalue().splitlines()[-1] == "The worker stopped (exit status 0)."
+
+
+@pytest.mark.django_db
+def test_housekeeping_runs_once_an_hour_and_deletes_only_what_expired(
+    in_process_queue, supervisor, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    from xiaoneng.accounts.models import LoginFailure
+    from xiaoneng.cases.models import LedgerExport
+    from xiaoneng.core.tasks import housekeeping_schedule
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    now = timezone.now()
+    for days in (31, 1):  # a failed sign-in past the 30 days kept, and a recent one
+        LoginFailure.objects.create(
+            ip="192.0.2.7",
+            username="nobody",
+            reason="wrong_password",
+            created_at=now - timedelta(days),
+        )
+    exports = []
+    for days in (8, 1):  # an export past its 7 days, and a recent one
+        export = LedgerExport.objects.create(
+            requested_by=supervisor, requested_at=now - timedelta(days), status="done"
+        )
+        export.file.save("ledger.xlsx", ContentFile(b"PK"), save=True)
+        exports.append(export)
+    expired_file = Path(exports[0].file.path)
+
+    assert housekeeping_schedule() is not None
+    assert housekeeping_schedule() is None  # a second worker in the same hour
+    run_queue()
+    result = DBTaskResult.objects.get(task_path="xiaoneng.core.tasks.housekeeping")
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value["login_records"] == 1
+    assert result.return_value["ledger_exports"] == 1
+    assert list(LoginFailure.objects.values_list("created_at", flat=True)) == [
+        now - timedelta(days=1)
+    ]
+    assert list(LedgerExport.objects.values_list("pk", flat=True)) == [exports[1].pk]
+    assert not expired_file.exists()
+    assert Path(exports[1].file.path).exists()
+    # The next hour: enqueued again.
+    assert housekeeping_schedule(now=now + timedelta(hours=1)) is not None

@@ -3,7 +3,8 @@
 One process does two things until SIGTERM or SIGINT:
 
 * a scheduler thread enqueues the deadline escalation every ``XIAONENG_WORKER_INTERVAL``
-  seconds, at most once per interval however many workers run;
+  seconds, at most once per interval however many workers run, and the housekeeping (expired
+  API, portal, sign-in and export records) once an hour;
 * the main thread runs the task queue: on the database backend, django-tasks-db's own worker
   loop (``db_worker``); the current task is finished before the process exits.
 
@@ -34,6 +35,7 @@ from xiaoneng.cases.tasks import (
     escalation_schedule,
     queue_in_database,
 )
+from xiaoneng.core.tasks import housekeeping_schedule
 
 logger = logging.getLogger("xiaoneng.worker")
 
@@ -154,7 +156,8 @@ class Command(BaseCommand):
             logger.info("Worker %s stopped.", worker_id)
 
     def _schedule(self, stop: threading.Event, interval: int) -> None:
-        """Enqueue the escalation at the start of every interval until ``stop`` is set."""
+        """Enqueue the escalation at the start of every interval, and the housekeeping once an
+        hour, until ``stop`` is set."""
         try:
             while not stop.is_set():
                 close_old_connections()
@@ -162,6 +165,10 @@ class Command(BaseCommand):
                     escalation_schedule(interval=interval)
                 except Exception:
                     logger.exception("Could not enqueue the deadline escalation.")
+                try:
+                    housekeeping_schedule()
+                except Exception:
+                    logger.exception("Could not enqueue the housekeeping.")
                 stop.wait(interval - time.time() % interval + 0.01)
         finally:
             connections.close_all()
