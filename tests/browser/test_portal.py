@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from xiaoneng.cases import services as s
 from xiaoneng.cases.defaults import seed_categories
 from xiaoneng.cases.models import Attachment, Callback, Case, Category
+from xiaoneng.org.tests.factories import TEST_PASSWORD
 from xiaoneng.portal.models import PublicRating
 
 PHONE = {"width": 390, "height": 844}
@@ -54,6 +55,8 @@ def test_a_citizen_files_follows_and_rates_a_complaint_on_a_phone(
     page,
     live_server,
     snap,
+    snap_page,
+    page_as,
     categories,
     captcha_answer,
     clerk,
@@ -182,6 +185,27 @@ def test_a_citizen_files_follows_and_rates_a_complaint_on_a_phone(
     callback = Callback.objects.get()
     assert (callback.satisfaction, callback.solved) == ("satisfied", "solved")
     assert Case.objects.get().satisfaction == "satisfied"
+
+    # 8. The receipt is lost: the complainant calls; the clerk issues a new password on the
+    # case page. The old one no longer opens the case, the new one does.
+    desk = page_as(clerk, TEST_PASSWORD)
+    desk.goto(f"{live_server.url}/cases/{case.pk}/")
+    with desk.expect_navigation():
+        desk.get_by_test_id("access-reissue-link").click()
+    with desk.expect_navigation():
+        desk.get_by_test_id("access-reissue-confirm").click()
+    expect(desk.get_by_test_id("reissued-code")).to_have_text(code)
+    new_password = desk.get_by_test_id("reissued-password").inner_text().strip()
+    assert len(new_password) == 10 and new_password != password
+    snap_page(desk, "6-new-password")
+    for typed, opens in ((password, False), (new_password, True)):
+        page.goto(f"{portal}track/")
+        lookup = page.get_by_test_id("lookup-form")
+        lookup.locator("input[name='code']").fill(code)
+        lookup.locator("input[name='password']").fill(typed)
+        with page.expect_navigation():
+            page.get_by_test_id("lookup-submit").click()
+        expect(page.get_by_test_id("case-status")).to_have_count(1 if opens else 0)
     assert violations == []
 
 

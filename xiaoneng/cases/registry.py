@@ -94,6 +94,7 @@ AUDIT_ACTIONS = {
     "cases.attachment.release": _("Release an attachment to a unit"),
     "cases.attachment.download": _("Download an attachment"),
     "cases.ledger.export": _("Export the ledger"),
+    "cases.ledger.export_download": _("Download a ledger export written in the background"),
     "cases.report.export": _("Export a monthly report"),
     "cases.case.supplement": _("Add information to a case on the portal"),
     "cases.case.rate": _("Rate a reply on the portal"),

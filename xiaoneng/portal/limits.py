@@ -71,6 +71,11 @@ def limit_record(name: str, value: str | None, *, now: datetime | None = None) -
     RateEvent.objects.create(scope=name, key=_key(name, value or ""), at=now or timezone.now())
 
 
+def limit_forget(name: str, value: str | None) -> None:
+    """Forget the events of limit ``name`` counted for ``value`` (a fresh start)."""
+    RateEvent.objects.filter(scope=name, key=_key(name, value or "")).delete()
+
+
 @transaction.atomic
 def limits_prune(*, now: datetime | None = None) -> int:
     """Delete events older than every window they could count in; returns how many."""

@@ -40,6 +40,11 @@ def can_manage_blocklist(user) -> bool:
     return bool(user.is_authenticated and user.roles & BLOCKLIST_ROLES)
 
 
+def can_reissue_access(user) -> bool:
+    """Office roles give a complainant who lost the receipt a new query password."""
+    return bool(user.is_authenticated and user.roles & OFFICE_ROLES)
+
+
 def can_change_settings(user) -> bool:
     return bool(user.is_authenticated and user.roles & SETTINGS_ROLES)
 

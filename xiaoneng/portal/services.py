@@ -39,7 +39,7 @@ from xiaoneng.org.models import Unit, User
 from xiaoneng.org.services import ConflictError
 from xiaoneng.portal import captcha
 from xiaoneng.portal.choices import BlockKind
-from xiaoneng.portal.limits import limit_reached, limit_record, limits_prune
+from xiaoneng.portal.limits import limit_forget, limit_reached, limit_record, limits_prune
 from xiaoneng.portal.models import (
     BlockRule,
     CaptchaChallenge,
@@ -53,6 +53,7 @@ from xiaoneng.portal.selectors import (
     block_rules_active,
     can_change_settings,
     can_manage_blocklist,
+    can_reissue_access,
     normalise_phone,
     portal_settings,
 )
@@ -399,6 +400,43 @@ def access_by_token(*, token: str, ip: str | None, now: datetime | None = None) 
         limit_record("lookup_ip", ip, now=now)
         raise AccessDenied("wrong")
     return access
+
+
+@dataclass(frozen=True)
+class Reissued:
+    """New credentials of a case filed on the portal, shown once."""
+
+    code: str
+    password: str
+    token: str
+
+
+def access_reissue(*, actor: User, case: Case) -> Reissued:
+    """A new query password and secret link for a case filed on the portal, for a complainant
+    who lost the receipt (the office confirms who is asking before it does this). The query
+    code stays; the old password and link stop working at once; the failed lookups counted
+    against the code are forgotten. Audited (without the secrets)."""
+    if not can_reissue_access(actor):
+        raise PortalDenied("access_reissue")
+    password, token = _random(PASSWORD_LENGTH), secrets.token_urlsafe(32)
+    with transaction.atomic():
+        access = PublicAccess.objects.select_for_update().filter(case=case).first()
+        if access is None:
+            raise ValidationError(
+                _("This case was not filed on the public portal: it has no query code."),
+                code="no_access",
+            )
+        access.password_hash = make_password(password)
+        access.token_hash = _token_hash(token)
+        access.save(update_fields=["password_hash", "token_hash"])
+        limit_forget("lookup_code", access.code)
+        audit_log(
+            action="portal.access.reissue",
+            actor=actor,
+            obj=case,
+            data={"case": case.number, "code": access.code},
+        )
+    return Reissued(code=access.code, password=password, token=token)
 
 
 # --- rating and adding information -----------------------------------------------------------

@@ -24,6 +24,7 @@ urlpatterns = [
     path("manage/blocklist/", staff.block_list, name="block_list"),
     path("manage/blocklist/<int:pk>/lift/", staff.block_lift, name="block_lift"),
     path("manage/settings/", staff.settings_page, name="settings"),
+    path("manage/cases/<int:pk>/access/", staff.access_reissue, name="access_reissue"),
     # Anything else under the portal: its own "not found" page (only paths ending in a slash,
     # so that a missing slash is still added by CommonMiddleware first).
     re_path(r"^.+/$", common.not_found, name="not_found"),

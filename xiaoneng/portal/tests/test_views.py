@@ -632,3 +632,73 @@ def test_the_office_sees_what_the_complainant_did_on_the_portal(
     assert "The complainant rated the reply on the portal" in html
     assert "Very dissatisfied" in html
     assert "投诉人（门户网站）" in html
+
+
+# --- a lost receipt --------------------------------------------------------------------------
+
+
+def test_the_office_issues_a_new_password_for_a_lost_receipt(client, file_complaint, clerk, clock):
+    from xiaoneng.audit.models import AuditEntry
+
+    filing = file_complaint()
+    for index in range(5):  # the complainant tried and locked the code
+        with pytest.raises(ps.AccessDenied):
+            ps.access_verify(
+                code=filing.code, password="WRONGWRONG", ip=f"198.51.100.{index}", now=clock.now
+            )
+    client.force_login(clerk)
+    case_page = client.get(f"/cases/{filing.case.pk}/").content.decode()
+    url = f"/public/manage/cases/{filing.case.pk}/access/"
+    assert url in case_page
+    ask = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert b"The query code stays the same" in ask.content
+    assert PublicAccess.objects.get().password_hash == filing.case.public_access.password_hash
+
+    response = client.post(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    password = re.search(r'data-testid="reissued-password">(\w+)<', page).group(1)
+    token = re.search(r"/public/t/([\w-]+)/", page).group(1)
+    assert filing.code in page and password != filing.password
+
+    # The old password and link no longer open the case; the new ones do, at once.
+    with pytest.raises(ps.AccessDenied):
+        ps.access_verify(code=filing.code, password=filing.password, ip="192.0.2.1")
+    with pytest.raises(ps.AccessDenied):
+        ps.access_by_token(token=filing.token, ip="192.0.2.1")
+    assert ps.access_verify(code=filing.code, password=password, ip="192.0.2.1").case == (
+        filing.case
+    )
+    assert ps.access_by_token(token=token, ip="192.0.2.1").case == filing.case
+    entry = AuditEntry.objects.get(action="portal.access.reissue")
+    assert entry.actor == clerk
+    assert password not in str(entry.data) and token not in str(entry.data)
+
+
+@pytest.mark.parametrize("persona", ["handler_a", "leader", "sysadmin"])
+def test_only_the_office_issues_a_new_password(client, request, file_complaint, persona):
+    filing = file_complaint()
+    before = PublicAccess.objects.get().password_hash
+    client.force_login(request.getfixturevalue(persona))
+    url = f"/public/manage/cases/{filing.case.pk}/access/"
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    assert PublicAccess.objects.get().password_hash == before
+
+
+def test_a_case_not_filed_on_the_portal_has_no_password_to_reissue(client, clerk, category):
+    case = s.case_register(
+        actor=clerk,
+        channel="phone",
+        category=category,
+        summary="电话投诉",
+        content="内容",
+        complainant=s.ComplainantData(anonymous=True),
+    )
+    client.force_login(clerk)
+    url = f"/public/manage/cases/{case.pk}/access/"
+    assert url not in client.get(f"/cases/{case.pk}/").content.decode()
+    response = client.post(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert b"This case was not filed on the public portal" in response.content
+    assert not PublicAccess.objects.exists()

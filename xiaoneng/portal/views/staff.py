@@ -1,5 +1,6 @@
-"""The office's screens for the portal, in the staff back office: the blocklist (office
-roles) and the portal settings (the office director). Anyone else gets a 404."""
+"""The office's screens for the portal, in the staff back office: the blocklist and a new
+query password for a complainant who lost the receipt (office roles), and the portal
+settings (the office director). Anyone else gets a 404."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from xiaoneng.cases.selectors import case_get
 from xiaoneng.core.forms import apply_service_error
 from xiaoneng.org.services import ConflictError
 from xiaoneng.portal import selectors, services
 from xiaoneng.portal.forms import BlockRuleForm, PortalSettingsForm
 from xiaoneng.portal.models import BlockRule
+from xiaoneng.portal.views.common import render_private
 
 
 def _blocklist_page(request, form, *, status=200):
@@ -73,6 +77,31 @@ def block_lift(request, pk: int):
     else:
         messages.success(request, _("The rule on “%(value)s” is lifted.") % {"value": rule.value})
     return redirect("portal:block_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def access_reissue(request, pk: int):
+    """A new query password and link for a case filed on the portal: a page that explains
+    and asks (GET), then the new credentials, shown once (POST)."""
+    if not selectors.can_reissue_access(request.user):
+        raise Http404
+    case = case_get(user=request.user, pk=pk)
+    context = {"case": case, "reissued": None, "error": ""}
+    if request.method == "POST":
+        try:
+            reissued = services.access_reissue(actor=request.user, case=case)
+        except services.PortalDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            context["error"] = " ".join(exc.messages)
+        else:
+            context["reissued"] = reissued
+            context["link"] = request.build_absolute_uri(
+                reverse("portal:case_link", args=[reissued.token])
+            )
+            context["lookup_url"] = request.build_absolute_uri(reverse("portal:case_lookup"))
+    return render_private(request, "portal/access_reissue.html", context)
 
 
 @login_required
