@@ -142,6 +142,15 @@ def scheme_list(*, user) -> QuerySet[Scheme]:
     return qs.filter(published | scoring)
 
 
+def schemes_to_propose(*, user) -> QuerySet[Scheme]:
+    """The schemes in scoring where ``user`` may propose bonus and deduction items: one of
+    their units (or its staff) is assessed in it (``targets_to_propose_for``)."""
+    return Scheme.objects.select_related("group").filter(
+        status=SchemeStatus.SCORING,
+        pk__in=Target.objects.filter(unit_target_q(user, act=True)).values("scheme_id"),
+    )
+
+
 def scheme_get(*, user, pk) -> Scheme:
     try:
         return scheme_list(user=user).get(pk=pk)

@@ -74,9 +74,7 @@ def scheme_list(request):
             "can_manage": sel.can_manage(user),
             "cards": [] if readers else sel.my_cards(user=user),
             "to_score": sel.my_evaluation_schemes(user=user),
-            "to_propose": []
-            if readers
-            else sel.scheme_list(user=user).filter(status=SchemeStatus.SCORING),
+            "to_propose": [] if readers else sel.schemes_to_propose(user=user),
         },
     )
 

@@ -38,7 +38,7 @@ from xiaoneng.cases.deadlines import case_settings
 from xiaoneng.cases.models import Assignment, Case, CaseEvent, Deadline, Milestone
 from xiaoneng.cases.search import text_q
 from xiaoneng.cases.selectors import case_rows, case_visible_q, complainant_masked, is_office
-from xiaoneng.cases.statistics import CONCLUDED_STATUSES, late_handling
+from xiaoneng.cases.statistics import CONCLUDED_STATUSES, late_handling, lead_assignments
 from xiaoneng.org.choices import OFFICE_ROLES, Role
 from xiaoneng.org.selectors import user_scope
 from xiaoneng.workdays.calendar import CALENDAR_TZ
@@ -170,6 +170,9 @@ def ledger_cases(
                 )
             )
         )
+    if f.get("lead_unit"):
+        # The unit the statistics count a case under (its lead or sole handling unit).
+        qs = qs.filter(Exists(lead_assignments().filter(case=OuterRef("pk"), unit=f["lead_unit"])))
     if f.get("subject_unit"):
         qs = qs.filter(
             Exists(

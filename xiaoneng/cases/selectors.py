@@ -521,7 +521,7 @@ def unit_handlers(*, unit_id: int) -> list[User]:
     """Active members of a unit who may handle its cases."""
     people: dict[int, User] = {}
     for role in (Role.HANDLER, Role.UNIT_LIAISON, Role.UNIT_HEAD):
-        for person in users_with_role(role=role, unit_id=unit_id):
+        for person in users_with_role(role=role, unit_id=unit_id).select_related("unit"):
             people[person.pk] = person
     return sorted(people.values(), key=lambda u: (u.name, u.pk))
 

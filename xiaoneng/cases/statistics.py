@@ -442,7 +442,9 @@ DRILL_DOWN: dict[str, list[tuple[str, str]]] = {
 
 
 #: The ledger's names for the drill-down parameters (see xiaoneng.cases.forms.ledger).
-LEDGER_PARAMS = {"from": "registered_from", "to": "registered_to", "unit": "handling_unit"}
+#: The statistics count a case under its lead (or sole) handling unit: so does the ledger's
+#: ``lead_unit`` filter (``handling_unit`` would add the cases the unit co-handles).
+LEDGER_PARAMS = {"from": "registered_from", "to": "registered_to", "unit": "lead_unit"}
 LEDGER_VALUES = {
     ("overdue", "1"): ("colour", "overdue"),
     ("supervised", "1"): ("supervised", "yes"),

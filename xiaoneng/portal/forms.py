@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xiaoneng.cases.choices import RatingLevel, ReplyMethod, Solved
+from xiaoneng.cases.protection import normalise_phone
 from xiaoneng.cases.public import SUPPLEMENT_MAX_CHARS
 from xiaoneng.core.forms import BootstrapMixin
 from xiaoneng.portal.choices import BlockKind, StatisticsPeriod
@@ -151,10 +152,6 @@ def skipped_file_errors(skipped) -> list[str]:
     return messages
 
 
-def normalise_phone_input(value: str) -> str:
-    return re.sub(r"[\s\-()（）]", "", value or "")
-
-
 # --- filing ----------------------------------------------------------------------------------
 
 
@@ -269,8 +266,11 @@ class ComplaintForm(PortalForm):
         self.fields["attachments"].widget.attrs["accept"] = ACCEPT
 
     def clean_phone(self):
-        phone = normalise_phone_input(self.cleaned_data.get("phone", ""))
-        if phone and not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
+        typed = self.cleaned_data.get("phone", "")
+        phone = normalise_phone(typed)
+        if (typed.strip() and not phone) or (
+            phone and not (_MOBILE.match(phone) or _LANDLINE.match(phone))
+        ):
             raise ValidationError(
                 _("Enter an 11-digit mobile number, or a landline number with its area code."),
                 code="phone",

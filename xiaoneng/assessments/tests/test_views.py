@@ -546,3 +546,16 @@ def test_an_evaluator_outside_the_office_sees_the_scheme_while_scoring(client, s
     )
     assert client.get(url("scheme_detail", scheme.pk)).status_code == 200
     assert client.get(url("evaluation_edit", scheme.pk)).status_code == 200
+    # Scoring, not proposing items: the list offers no "propose" link that would lead nowhere.
+    listing = client.get(reverse("assessments:scheme_list"))
+    assert b'data-testid="to-propose"' not in listing.content
+    assert client.get(url("adjustment_list", scheme.pk)).status_code == 404
+
+
+def test_an_assessed_unit_s_liaison_is_offered_to_propose_items(client, scored, liaison_a):
+    scheme, _ind = scored
+    as_user(client, liaison_a)
+    listing = client.get(url("scheme_list")).content.decode()
+    assert 'data-testid="to-propose"' in listing
+    assert url("adjustment_list", scheme.pk) in listing
+    assert client.get(url("adjustment_list", scheme.pk)).status_code == 200

@@ -34,6 +34,7 @@ FILTER_FIELDS = (
     "status",
     "colour",
     "handling_unit",
+    "lead_unit",
     "subject_unit",
     "major",
     "supervised",
@@ -74,6 +75,7 @@ class LedgerFilterForm(BootstrapMixin, forms.Form):
     )
     colour = forms.ChoiceField(label=_("Deadlines"), choices=COLOURS, required=False)
     handling_unit = forms.Field(required=False)  # replaced in __init__ (needs the unit tree)
+    lead_unit = forms.Field(required=False)
     subject_unit = forms.Field(required=False)
     major = forms.ChoiceField(label=_("Major issue"), choices=YES_NO, required=False)
     supervised = forms.ChoiceField(label=_("Supervised handling"), choices=YES_NO, required=False)
@@ -98,6 +100,9 @@ class LedgerFilterForm(BootstrapMixin, forms.Form):
         units = unit_tree()
         self.fields["handling_unit"] = UnitTreeChoiceField(
             tree=units, label=_("Handling unit"), empty_label=str(ANY[0][1]), required=False
+        )
+        self.fields["lead_unit"] = UnitTreeChoiceField(
+            tree=units, label=_("Lead handling unit"), empty_label=str(ANY[0][1]), required=False
         )
         self.fields["subject_unit"] = UnitTreeChoiceField(
             tree=units,

@@ -280,7 +280,21 @@ def dict_of_lists(pairs):
     return out
 
 
-def test_every_figure_links_to_the_cases_behind_it(client, leader, march, unit_a):
+def test_every_figure_links_to_the_cases_behind_it(
+    client, leader, march, office_desk, supervisor, unit_a, unit_b
+):
+    # A case unit B leads and unit A co-handles counts under unit B only: the link from unit
+    # A's figures must not list it.
+    joint = office_desk.received(20)
+    s.case_accept(actor=office_desk.clerk, case=joint, now=at(2025, 3, 20, 10))
+    s.case_dispatch(
+        actor=supervisor,
+        case=joint,
+        mode="joint",
+        lead=s.UnitPart(unit_b),
+        co_units=[s.UnitPart(unit_a)],
+        now=at(2025, 3, 20, 11),
+    )
     client.force_login(leader)
     response = client.get(
         reverse("cases:statistics"), {"period": "month", "year": 2025, "month": 3}
@@ -294,7 +308,7 @@ def test_every_figure_links_to_the_cases_behind_it(client, leader, march, unit_a
     base = [
         ("registered_from", "2025-03-01"),
         ("registered_to", "2025-03-31"),
-        ("handling_unit", str(unit_a.pk)),
+        ("lead_unit", str(unit_a.pk)),
     ]
     assert params("received") == base
     assert params("closure") == base + [

@@ -156,7 +156,7 @@ def supplement_create(request, code: str):
 @public_view()
 def case_leave(request, code: str):
     """Close the case in this browser (on a shared computer)."""
-    if request.method != "POST":
+    if request.method != "POST" or request.portal_csrf_failed:
         return redirect("portal:case_lookup")
     access_revoke(request, services.normalise_code(code))
     messages.info(request, _("The case is closed in this browser."))
